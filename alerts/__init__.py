@@ -1,0 +1,1 @@
+"""What reaches people: notifiers and the weekly report (nothing yet: see the issues)."""

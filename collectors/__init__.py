@@ -1,0 +1,1 @@
+"""Read-only collectors: the only place cloud and cluster SDKs are imported."""

@@ -1,0 +1,1 @@
+"""Kubernetes objects from manifest files (and, later, the live API)."""

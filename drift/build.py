@@ -1,0 +1,107 @@
+"""Build the live `SystemGraph` of one cluster from its validated inventory (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from drift.ids import k8s_object_id, network_id, unlisted_id
+from drift.k8s.connectivity import Connectivity, Endpoint, PairResult, compute
+from drift.k8s.inventory import Inventory
+from drift.k8s.workloads import Workload
+from drift.model import (
+    ConnectsEdge,
+    IdentityNode,
+    NetworkNode,
+    RunsAsEdge,
+    SystemGraph,
+    UnlistedNode,
+    WorkloadNode,
+)
+
+
+def build_graph(inventory: Inventory) -> SystemGraph:
+    graph = SystemGraph(cluster=inventory.cluster)
+    _add_workloads(graph, inventory)
+    _add_identities(graph, inventory)
+    connectivity = compute(inventory)
+    _add_address_nodes(graph, inventory.cluster, connectivity)
+    for pair in connectivity.pairs:
+        for edge in _edges(inventory.cluster, connectivity, pair):
+            graph.add_edge(edge)
+    return graph
+
+
+def workload_id(cluster: str, workload: Workload) -> str:
+    return k8s_object_id(cluster, workload.kind, workload.name, workload.namespace)
+
+
+def _add_workloads(graph: SystemGraph, inventory: Inventory) -> None:
+    for w in inventory.workloads:
+        graph.add_node(
+            WorkloadNode(
+                id=workload_id(inventory.cluster, w),
+                kind=w.kind,
+                namespace=w.namespace,
+                name=w.name,
+                service_account=w.service_account,
+                labels=dict(w.labels),
+                source=w.source,
+            )
+        )
+
+
+def _add_identities(graph: SystemGraph, inventory: Inventory) -> None:
+    used = {(w.namespace, w.service_account) for w in inventory.workloads}
+    for namespace, name in sorted(used | inventory.service_accounts):
+        graph.add_node(
+            IdentityNode(
+                id=k8s_object_id(inventory.cluster, "ServiceAccount", name, namespace),
+                kind="ServiceAccount",
+                name=name,
+                namespace=namespace,
+                declared=(namespace, name) in inventory.service_accounts,
+            )
+        )
+    for w in inventory.workloads:
+        graph.add_edge(
+            RunsAsEdge(
+                source=workload_id(inventory.cluster, w),
+                target=k8s_object_id(
+                    inventory.cluster, "ServiceAccount", w.service_account, w.namespace
+                ),
+            )
+        )
+
+
+def _add_address_nodes(graph: SystemGraph, cluster: str, connectivity: Connectivity) -> None:
+    for cell in connectivity.cells:
+        graph.add_node(NetworkNode(id=network_id(cluster, cell.name), cidrs=cell.cidrs))
+    graph.add_node(UnlistedNode(id=unlisted_id(cluster)))
+
+
+def _endpoint_ids(
+    cluster: str, connectivity: Connectivity, endpoint: Endpoint
+) -> list[tuple[str, Workload | None]]:
+    if endpoint.kind == "cell":
+        return [(network_id(cluster, connectivity.cells[endpoint.index].name), None)]
+    if endpoint.kind == "unlisted":
+        return [(unlisted_id(cluster), None)]
+    members = connectivity.classes[endpoint.index].workloads
+    return [(workload_id(cluster, w), w) for w in members]
+
+
+def _edges(cluster: str, connectivity: Connectivity, pair: PairResult) -> Iterable[ConnectsEdge]:
+    """One edge per workload pair of a class pair. A workload's edge to itself stands for
+    traffic between two of its pods, so a bare Pod has none."""
+    for source_id, source in _endpoint_ids(cluster, connectivity, pair.source):
+        for target_id, target in _endpoint_ids(cluster, connectivity, pair.target):
+            if source is not None and source is target and source.is_bare_pod:
+                continue
+            yield ConnectsEdge(
+                source=source_id,
+                target=target_id,
+                ports=pair.ports,
+                unknown=pair.unknown,
+                reasons=pair.reasons,
+                evidence=pair.evidence,
+            )

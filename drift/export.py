@@ -1,0 +1,104 @@
+"""The graph as the outside world reads it: JSON (`design-drift/graph/v1`) and DOT.
+
+The JSON contract is documented in docs/graph.md with a JSON Schema; within v1 fields are
+only ever added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drift.model import (
+    ConnectsEdge,
+    Edge,
+    IdentityNode,
+    NetworkNode,
+    Node,
+    SystemGraph,
+    WorkloadNode,
+)
+
+GRAPH_SCHEMA_ID = "design-drift/graph/v1"
+
+
+def graph_to_json(graph: SystemGraph) -> dict[str, Any]:
+    nodes = sorted(graph.nodes(), key=lambda n: n.id)
+    edges = sorted(graph.edges(), key=lambda e: (str(e.type), e.source, e.target))
+    return {
+        "schema": GRAPH_SCHEMA_ID,
+        "cluster": graph.cluster,
+        "nodes": [node_to_json(n) for n in nodes],
+        "edges": [edge_to_json(e) for e in edges],
+    }
+
+
+def dumps_json(graph: SystemGraph) -> str:
+    return json.dumps(graph_to_json(graph), indent=2, sort_keys=False) + "\n"
+
+
+def node_to_json(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": node.id, "type": str(node.type)}
+    if isinstance(node, WorkloadNode):
+        out.update(
+            namespace=node.namespace,
+            name=node.name,
+            kind=node.kind,
+            serviceAccount=node.service_account,
+            labels=dict(sorted(node.labels.items())),
+        )
+        if node.source is not None:
+            out["source"] = node.source.to_json()
+    elif isinstance(node, IdentityNode):
+        out.update(kind=node.kind, name=node.name, declared=node.declared)
+        if node.namespace is not None:
+            out["namespace"] = node.namespace
+    elif isinstance(node, NetworkNode):
+        out["cidrs"] = list(node.cidrs)
+    return out
+
+
+def edge_to_json(edge: Edge) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": str(edge.type), "source": edge.source, "target": edge.target}
+    if isinstance(edge, ConnectsEdge):
+        out["ports"] = edge.ports.to_json()
+        if edge.unknown:
+            out["unknown"] = edge.unknown.to_json()
+            out["reasons"] = list(edge.reasons)
+        if edge.evidence:
+            out["evidence"] = list(edge.evidence)
+    return out
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ports_label(edge: ConnectsEdge) -> str:
+    def text(ports: Any) -> str:
+        return " ".join(f"{p}/{lo}" if lo == hi else f"{p}/{lo}-{hi}" for p, (lo, hi) in ports)
+
+    label = "all" if edge.ports == edge.ports.every() else text(edge.ports)
+    if edge.unknown:
+        label += f" ?{text(edge.unknown)}"
+    return label
+
+
+def dumps_dot(graph: SystemGraph) -> str:
+    """A Graphviz digraph of workloads, address ranges and who may connect to whom."""
+    lines = [f"digraph {_dot_quote(graph.cluster)} {{", "  rankdir=LR;"]
+    for node in sorted(graph.nodes(), key=lambda n: n.id):
+        shape = {
+            "workload": "box",
+            "identity": "ellipse",
+            "network": "cloud",
+            "unlisted": "doubleoctagon",
+        }.get(str(node.type), "plain")
+        lines.append(f"  {_dot_quote(node.id)} [shape={shape}];")
+    for edge in sorted(graph.edges(), key=lambda e: (str(e.type), e.source, e.target)):
+        attrs = f"label={_dot_quote(str(edge.type))}, style=dashed"
+        if isinstance(edge, ConnectsEdge):
+            attrs = f"label={_dot_quote(_ports_label(edge))}"
+        lines.append(f"  {_dot_quote(edge.source)} -> {_dot_quote(edge.target)} [{attrs}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,77 @@
+"""Address ranges outside the cluster, cut into the cells that ipBlocks can tell apart.
+
+Every ipBlock `cidr` and `except` range is a boundary. Two addresses fall in the same cell
+when exactly the same boundaries contain them, so every ipBlock is a union of whole cells
+and no two cells overlap. A cell is named by the most specific boundary containing it
+(unique, because CIDR ranges nest or are disjoint); the addresses no boundary contains form
+one cell named `OTHER_ADDRESSES`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from drift.k8s.netpol import IpBlock, IPNetwork
+
+OTHER_ADDRESSES = "other-addresses"
+
+_FAMILY_SIZE = {4: 2**32, 6: 2**128}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddressCell:
+    name: str
+    cidrs: tuple[str, ...]
+    boundaries: frozenset[IPNetwork]
+
+    def inside(self, block: IpBlock) -> bool:
+        """Whether every address of the cell is in `block` (cidr minus excepts)."""
+        return block.cidr in self.boundaries and not any(
+            e in self.boundaries for e in block.excepts
+        )
+
+
+def partition(blocks: Iterable[IpBlock]) -> tuple[AddressCell, ...]:
+    """The cells of the whole IPv4 and IPv6 space drawn by `blocks`, sorted by name."""
+    boundaries = {b.cidr for b in blocks} | {e for b in blocks for e in b.excepts}
+    ranges: dict[frozenset[IPNetwork], list[tuple[int, int, int]]] = {}
+    for version, size in _FAMILY_SIZE.items():
+        family = [n for n in boundaries if n.version == version]
+        for first, last in _elementary_ranges(family, size):
+            signature = frozenset(n for n in family if _contains(n, first))
+            ranges.setdefault(signature, []).append((version, first, last))
+    cells = [
+        AddressCell(name=_name(sig), cidrs=_cidrs(spans), boundaries=sig)
+        for sig, spans in ranges.items()
+    ]
+    return tuple(sorted(cells, key=lambda c: c.name))
+
+
+def _elementary_ranges(networks: list[IPNetwork], size: int) -> list[tuple[int, int]]:
+    cuts = {0, size}
+    for n in networks:
+        cuts.add(int(n.network_address))
+        cuts.add(int(n.broadcast_address) + 1)
+    points = sorted(cuts)
+    return [(a, b - 1) for a, b in itertools.pairwise(points)]
+
+
+def _contains(network: IPNetwork, address: int) -> bool:
+    return int(network.network_address) <= address <= int(network.broadcast_address)
+
+
+def _name(signature: frozenset[IPNetwork]) -> str:
+    if not signature:
+        return OTHER_ADDRESSES
+    return str(max(signature, key=lambda n: n.prefixlen))
+
+
+def _cidrs(spans: list[tuple[int, int, int]]) -> tuple[str, ...]:
+    out: list[str] = []
+    for version, first, last in sorted(spans):
+        cls = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+        out.extend(str(n) for n in ipaddress.summarize_address_range(cls(first), cls(last)))
+    return tuple(out)

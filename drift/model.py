@@ -1,0 +1,214 @@
+"""The typed graph shared by the baseline and the live system.
+
+One directed multigraph (networkx) whose nodes and edges carry frozen dataclasses. Node ids
+are stable and human-readable (see `drift.ids`). At most one edge of each type joins an
+ordered pair of nodes: a second `connects` edge for the same pair is a bug in the builder.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import networkx as nx
+
+from drift.k8s.objects import SourceRef
+from drift.ports import PortSet
+
+
+class NodeType(enum.StrEnum):
+    WORKLOAD = "workload"
+    IDENTITY = "identity"
+    RESOURCE = "resource"
+    ZONE = "zone"
+    NETWORK = "network"
+    UNLISTED = "unlisted"
+
+
+class EdgeType(enum.StrEnum):
+    CONNECTS = "connects"
+    RUNS_AS = "runs_as"
+    CAN = "can"
+    ASSUMES = "assumes"
+    EXPOSES = "exposes"
+
+
+class MtlsMode(enum.StrEnum):
+    STRICT = "strict"
+    PERMISSIVE = "permissive"
+    DISABLED = "disabled"
+    UNKNOWN = "unknown"
+
+
+class ExposureScope(enum.StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    NODE = "node"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadNode:
+    type: ClassVar[NodeType] = NodeType.WORKLOAD
+    id: str
+    kind: str
+    namespace: str
+    name: str
+    service_account: str
+    labels: Mapping[str, str]
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityNode:
+    type: ClassVar[NodeType] = NodeType.IDENTITY
+    id: str
+    kind: str
+    name: str
+    namespace: str | None = None
+    declared: bool = True  # False: referenced by a workload but not in the input
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceNode:
+    type: ClassVar[NodeType] = NodeType.RESOURCE
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZoneNode:
+    type: ClassVar[NodeType] = NodeType.ZONE
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkNode:
+    """Addresses outside the cluster: a cell of the partition the ipBlocks draw."""
+
+    type: ClassVar[NodeType] = NodeType.NETWORK
+    id: str
+    cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnlistedNode:
+    """Pods of namespaces the input does not contain, that some selector could admit."""
+
+    type: ClassVar[NodeType] = NodeType.UNLISTED
+    id: str
+
+
+Node = WorkloadNode | IdentityNode | ResourceNode | ZoneNode | NetworkNode | UnlistedNode
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectsEdge:
+    """What `source` may open to `target`: admitted ports, and ports the inputs leave open.
+
+    `ports` and `unknown` are disjoint. `reasons` say why anything is unknown; `evidence`
+    names what admits it on each side (a NetworkPolicy, or that no policy isolates the pod).
+    `mtls` and `authz` stay None until a mesh model fills them in.
+    """
+
+    type: ClassVar[EdgeType] = EdgeType.CONNECTS
+    source: str
+    target: str
+    ports: PortSet
+    unknown: PortSet = field(default_factory=PortSet.empty)
+    reasons: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    mtls: MtlsMode | None = None
+    authz: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunsAsEdge:
+    type: ClassVar[EdgeType] = EdgeType.RUNS_AS
+    source: str
+    target: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CanEdge:
+    type: ClassVar[EdgeType] = EdgeType.CAN
+    source: str
+    target: str
+    actions: frozenset[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssumesEdge:
+    type: ClassVar[EdgeType] = EdgeType.ASSUMES
+    source: str
+    target: str
+    via: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExposesEdge:
+    type: ClassVar[EdgeType] = EdgeType.EXPOSES
+    source: str
+    target: str
+    via: str
+    scope: ExposureScope
+
+
+Edge = ConnectsEdge | RunsAsEdge | CanEdge | AssumesEdge | ExposesEdge
+
+
+class GraphError(ValueError):
+    """The builder tried to make a graph the model forbids (a bug, not bad input)."""
+
+
+class SystemGraph:
+    """The model of one system (live or designed) for one cluster or account."""
+
+    def __init__(self, *, cluster: str) -> None:
+        self.cluster = cluster
+        self._graph = nx.MultiDiGraph()
+
+    def add_node(self, node: Node) -> None:
+        existing = self._graph.nodes.get(node.id)
+        if existing is not None and existing["node"] != node:
+            raise GraphError(f"two different nodes with id {node.id!r}")
+        self._graph.add_node(node.id, node=node)
+
+    def add_edge(self, edge: Edge) -> None:
+        for end in (edge.source, edge.target):
+            if end not in self._graph:
+                raise GraphError(f"{edge.type} edge names unknown node {end!r}")
+        if self._graph.has_edge(edge.source, edge.target, key=edge.type):
+            raise GraphError(f"second {edge.type} edge {edge.source} -> {edge.target}")
+        self._graph.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
+
+    def node(self, node_id: str) -> Node:
+        node: Node = self._graph.nodes[node_id]["node"]
+        return node
+
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._graph
+
+    def nodes(self, node_type: NodeType | None = None) -> Iterator[Node]:
+        for _, data in self._graph.nodes(data=True):
+            node: Node = data["node"]
+            if node_type is None or node.type is node_type:
+                yield node
+
+    def edges(self, edge_type: EdgeType | None = None) -> Iterator[Edge]:
+        for _, _, key, data in self._graph.edges(keys=True, data=True):
+            if edge_type is None or key == edge_type:
+                edge: Edge = data["edge"]
+                yield edge
+
+    def edge(self, source: str, target: str, edge_type: EdgeType) -> Edge | None:
+        data = self._graph.get_edge_data(source, target, key=edge_type)
+        return None if data is None else data["edge"]
+
+    @property
+    def networkx(self) -> nx.MultiDiGraph:
+        """The underlying graph, for algorithms (paths, reachability). Do not mutate."""
+        return self._graph
