@@ -148,6 +148,7 @@ def summary_lines(collection: Collection, inventory: Inventory) -> list[str]:
         skipped = ", ".join(f"{k} ({n})" for k, n in sorted(collection.skipped_kinds.items()))
         total = sum(collection.skipped_kinds.values())
         lines.append(f"skipped {total} objects of kinds not modelled: {skipped}")
+    lines.extend(f"warning: {w}" for w in collection.warnings)
     if inventory.unmodelled_policies:
         kinds = ", ".join(f"{k} ({n})" for k, n in inventory.unmodelled_policies.items())
         lines.append(f"not modelled, so the connections they touch are unknown: {kinds}")

@@ -43,6 +43,7 @@ class Collection:
     objects: tuple[KubeObject, ...]
     outcomes: tuple[ScopeOutcome, ...] = ()
     skipped_kinds: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # for a person: what was read in a way worth knowing
 
     @property
     def complete(self) -> bool:

@@ -211,22 +211,45 @@ class _Engine:
         return reach
 
     def _egress_reach(self) -> list[int]:
-        """For each class, the classes whose egress may admit connections to it."""
-        unisolated = 0
+        """For each class, the classes whose egress may admit connections to it (a superset).
+
+        Walks each policy's rules once, not each source: a rule shared by many selected
+        sources costs one OR per target it names.
+        """
+        open_to_all = self._egress_unisolated()
         reach = [0] * len(self.classes)
+        for policy, sources in self._egress_policies():
+            for rule in policy:
+                if rule.all_peers:
+                    open_to_all |= sources
+                    continue
+                for target in bit_indexes(rule.pods.any):
+                    reach[target] |= sources
+            # A hostNetwork destination may match any rule (its address is the node's).
+            if policy:
+                for target in bit_indexes(self.index.host_network):
+                    reach[target] |= sources
+        return [r | open_to_all for r in reach]
+
+    def _egress_unisolated(self) -> int:
+        """Classes whose egress no policy decides alone (not isolated, hostNetwork, or
+        touched by policies we do not model): they may reach everything."""
+        bits = 0
         for source, selections in enumerate(self.selections[Direction.EGRESS]):
-            if (
-                not selections
-                or self.classes[source].host_network
-                or self._unmodelled_class(source)
+            if not selections or self.classes[source].host_network or (
+                self._unmodelled_class(source)
             ):
-                unisolated |= 1 << source
-                continue
+                bits |= 1 << source
+        return bits
+
+    def _egress_policies(self) -> Iterator[tuple[tuple[CompiledRule, ...], int]]:
+        """Each egress-governing policy's compiled rules with the classes it selects."""
+        by_policy: dict[int, tuple[tuple[CompiledRule, ...], int]] = {}
+        for source, selections in enumerate(self.selections[Direction.EGRESS]):
             for selection in selections:
-                for rule in selection.rules:
-                    for target in bit_indexes(rule.pods.any | self.index.host_network):
-                        reach[target] |= 1 << source
-        return [r | unisolated for r in reach]
+                rules, sources = by_policy.get(id(selection.rules), (selection.rules, 0))
+                by_policy[id(selection.rules)] = (rules, sources | 1 << source)
+        return iter(by_policy.values())
 
     def _pair(self, source: Endpoint, target: Endpoint) -> Iterator[PairResult]:
         egress = self._judge(Direction.EGRESS, source, target)

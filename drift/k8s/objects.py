@@ -11,7 +11,7 @@ from drift.k8s.kinds import canonical_group
 FieldPath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, kw_only=True, order=True)
+@dataclass(frozen=True, kw_only=True)
 class SourceRef:
     """Where an object was read: a file (or `<stdin>`, or an API URL) and its position.
 
@@ -23,6 +23,11 @@ class SourceRef:
     document: int = 0
     line: int | None = None
     item: int | None = None
+
+    def sort_key(self) -> tuple[str, int, int, int]:
+        """Where sources sort: by file, then position (unknown lines and items first)."""
+        item = -1 if self.item is None else self.item
+        return (self.file, self.document, self.line or 0, item)
 
     def __str__(self) -> str:
         where = (
