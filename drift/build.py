@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from drift.gcpause import paused_gc
 from drift.ids import k8s_object_id, network_id, unlisted_id
 from drift.k8s.connectivity import Connectivity, Endpoint, PairResult, compute
 from drift.k8s.inventory import Inventory
@@ -20,13 +21,19 @@ from drift.model import (
 
 
 def build_graph(inventory: Inventory) -> SystemGraph:
+    with paused_gc():
+        return _build_graph(inventory)
+
+
+def _build_graph(inventory: Inventory) -> SystemGraph:
     graph = SystemGraph(cluster=inventory.cluster)
     _add_workloads(graph, inventory)
     _add_identities(graph, inventory)
     connectivity = compute(inventory)
     _add_address_nodes(graph, inventory.cluster, connectivity)
+    ids = _EndpointIds(inventory.cluster, connectivity)
     for pair in connectivity.pairs:
-        for edge in _edges(inventory.cluster, connectivity, pair):
+        for edge in _edges(ids, pair):
             graph.add_edge(edge)
     return graph
 
@@ -79,22 +86,35 @@ def _add_address_nodes(graph: SystemGraph, cluster: str, connectivity: Connectiv
     graph.add_node(UnlistedNode(id=unlisted_id(cluster)))
 
 
-def _endpoint_ids(
-    cluster: str, connectivity: Connectivity, endpoint: Endpoint
-) -> list[tuple[str, Workload | None]]:
-    if endpoint.kind == "cell":
-        return [(network_id(cluster, connectivity.cells[endpoint.index].name), None)]
-    if endpoint.kind == "unlisted":
-        return [(unlisted_id(cluster), None)]
-    members = connectivity.classes[endpoint.index].workloads
-    return [(workload_id(cluster, w), w) for w in members]
+class _EndpointIds:
+    """Node ids of each engine endpoint, computed once (an endpoint is in many pairs)."""
+
+    def __init__(self, cluster: str, connectivity: Connectivity) -> None:
+        self._cluster = cluster
+        self._connectivity = connectivity
+        self._cache: dict[Endpoint, list[tuple[str, Workload | None]]] = {}
+
+    def __call__(self, endpoint: Endpoint) -> list[tuple[str, Workload | None]]:
+        ids = self._cache.get(endpoint)
+        if ids is None:
+            ids = self._cache[endpoint] = self._ids(endpoint)
+        return ids
+
+    def _ids(self, endpoint: Endpoint) -> list[tuple[str, Workload | None]]:
+        if endpoint.kind == "cell":
+            cell = self._connectivity.cells[endpoint.number]
+            return [(network_id(self._cluster, cell.name), None)]
+        if endpoint.kind == "unlisted":
+            return [(unlisted_id(self._cluster), None)]
+        members = self._connectivity.classes[endpoint.number].workloads
+        return [(workload_id(self._cluster, w), w) for w in members]
 
 
-def _edges(cluster: str, connectivity: Connectivity, pair: PairResult) -> Iterable[ConnectsEdge]:
+def _edges(ids: _EndpointIds, pair: PairResult) -> Iterable[ConnectsEdge]:
     """One edge per workload pair of a class pair. A workload's edge to itself stands for
     traffic between two of its pods, so a bare Pod has none."""
-    for source_id, source in _endpoint_ids(cluster, connectivity, pair.source):
-        for target_id, target in _endpoint_ids(cluster, connectivity, pair.target):
+    for source_id, source in ids(pair.source):
+        for target_id, target in ids(pair.target):
             if source is not None and source is target and source.is_bare_pod:
                 continue
             yield ConnectsEdge(

@@ -20,6 +20,7 @@ from drift.build import build_graph
 from drift.collect import DEFAULT_MAX_INPUT_BYTES, Collection, KubernetesCollector, ReadOptions
 from drift.errors import DriftError, InputError
 from drift.export import dumps_dot, dumps_json
+from drift.gcpause import paused_gc
 from drift.ids import cluster_name_problem
 from drift.k8s.inventory import Inventory, build_inventory
 from drift.plugins import COLLECTORS_GROUP, load_plugin
@@ -118,10 +119,11 @@ def graph(
 ) -> None:
     """Print the computed live model (workloads, who may connect to whom) as JSON or DOT."""
     options = ReadOptions(default_namespace=namespace, max_input_bytes=max_input_bytes)
-    collection = collect_manifests(list(paths) or [bundled_example()], options)
-    inventory = build_inventory(cluster, collection.objects)
-    system = build_graph(inventory)
-    text = dumps_json(system) if fmt == "json" else dumps_dot(system)
+    with paused_gc():
+        collection = collect_manifests(list(paths) or [bundled_example()], options)
+        inventory = build_inventory(cluster, collection.objects)
+        system = build_graph(inventory)
+        text = dumps_json(system) if fmt == "json" else dumps_dot(system)
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)

@@ -34,7 +34,24 @@ def graph_to_json(graph: SystemGraph) -> dict[str, Any]:
 
 
 def dumps_json(graph: SystemGraph) -> str:
-    return json.dumps(graph_to_json(graph), indent=2, sort_keys=False) + "\n"
+    """The JSON text, one node or edge per line: readable, diffable, and fast to write
+    (json's C encoder only runs without indentation)."""
+    data = graph_to_json(graph)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    lines = [
+        "{",
+        f'  "schema": {encode(data["schema"])},',
+        f'  "cluster": {encode(data["cluster"])},',
+    ]
+    for name, last in (("nodes", False), ("edges", True)):
+        items = data[name]
+        lines.append(f'  "{name}": [' if items else f'  "{name}": []' + ("" if last else ","))
+        lines.extend(f"    {encode(item)}," for item in items[:-1])
+        if items:
+            lines.append(f"    {encode(items[-1])}")
+            lines.append("  ]" + ("" if last else ","))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def node_to_json(node: Node) -> dict[str, Any]:

@@ -95,9 +95,9 @@ class PortSet:
 
     @classmethod
     def _trusted(cls, by_protocol: dict[Protocol, tuple[Interval, ...]]) -> PortSet:
-        """Build from intervals already normalised (skips re-sorting)."""
+        """Build from intervals already normalised (skips validation)."""
         result = cls.__new__(cls)
-        result._by_protocol = {p: iv for p, iv in sorted(by_protocol.items()) if iv}
+        result._by_protocol = {p: by_protocol[p] for p in _ORDER if by_protocol.get(p)}
         result._hash = None
         return result
 
@@ -143,14 +143,32 @@ class PortSet:
             }
         )
 
+    # The engine combines port sets millions of times, mostly with empty or full ones:
+    # those cases skip the interval walk.
+
     def __or__(self, other: PortSet) -> PortSet:
+        if not other._by_protocol or self is other or self._is_every():
+            return self
+        if not self._by_protocol or other._is_every():
+            return other
         return self._combine(other, _unite)
 
     def __and__(self, other: PortSet) -> PortSet:
+        if not self._by_protocol or other._is_every() or self is other:
+            return self
+        if not other._by_protocol or self._is_every():
+            return other
         return self._combine(other, _intersect)
 
     def __sub__(self, other: PortSet) -> PortSet:
+        if not other._by_protocol or not self._by_protocol:
+            return self
+        if other._is_every() or self is other:
+            return _EMPTY
         return self._combine(other, _subtract)
+
+    def _is_every(self) -> bool:
+        return self._by_protocol == _EVERY_INTERVALS
 
     def issubset(self, other: PortSet) -> bool:
         return (self - other).is_empty()
@@ -182,3 +200,8 @@ class PortSet:
             text = ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in intervals)
             parts.append(f"{protocol}:{text}")
         return f"PortSet({' '.join(parts) or 'empty'})"
+
+
+_ORDER = tuple(sorted(Protocol))
+_EVERY_INTERVALS = dict.fromkeys(_ORDER, ((MIN_PORT, MAX_PORT),))
+_EMPTY = PortSet()

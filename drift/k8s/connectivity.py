@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from drift.k8s.addresses import AddressCell, partition
 from drift.k8s.inventory import Inventory
@@ -35,14 +36,16 @@ ALL_PORTS = PortSet.every()
 NO_PORTS = PortSet.empty()
 
 HOST_NETWORK_REASON = "{side} uses hostNetwork: NetworkPolicy behaviour is undefined for it"
+# "Pods cannot block access from their resident node" (Kubernetes NetworkPolicy docs): a
+# hostNetwork source on the destination's node gets through whatever the rules say.
+RESIDENT_NODE_REASON = "the source uses hostNetwork: a pod cannot block traffic from its own node"
 
 
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """A pod class, an address cell, or the unlisted pods."""
+class Endpoint(NamedTuple):
+    """A pod class, an address cell, or the unlisted pods (a tuple: hashed in hot loops)."""
 
     kind: str  # "class" | "cell" | "unlisted"
-    index: int = 0
+    number: int = 0  # the class or cell's position
 
 
 UNLISTED = Endpoint("unlisted")
@@ -65,6 +68,7 @@ class CompiledRule:
     all_peers: bool
     pods: Bits
     cells: frozenset[int]
+    has_ip_block: bool
     unlisted: bool
     reasons: Mapping[str, frozenset[str]]  # namespace -> why its pods' match is undecided
 
@@ -76,6 +80,7 @@ class Selection:
     policy: NetworkPolicy
     truth: Truth
     rules: tuple[CompiledRule, ...]
+    evidence: str  # e.g. "ingress: NetworkPolicy shop/web"
     reasons: frozenset[str] = frozenset()
 
 
@@ -117,6 +122,7 @@ class _Engine:
         ]
         self.cells = partition(blocks)
         self.listed = frozenset(inventory.namespaces)
+        self._has_unmodelled = bool(inventory.unmodelled_policies)
         self.selections: dict[Direction, list[list[Selection]]] = {
             d: [[] for _ in self.classes] for d in Direction
         }
@@ -143,7 +149,11 @@ class _Engine:
             for i in bit_indexes(selected.any):
                 self.selections[direction][i].append(
                     Selection(
-                        policy=policy, truth=selected.truth(i), rules=compiled, reasons=reasons
+                        policy=policy,
+                        truth=selected.truth(i),
+                        rules=compiled,
+                        evidence=f"{direction.value.lower()}: {policy.ref}",
+                        reasons=reasons,
                     )
                 )
 
@@ -155,6 +165,7 @@ class _Engine:
                 all_peers=True,
                 pods=Bits(self.index.universe),
                 cells=frozenset(range(len(self.cells))),
+                has_ip_block=True,
                 unlisted=True,
                 reasons={},
             )
@@ -176,6 +187,7 @@ class _Engine:
             all_peers=False,
             pods=pods,
             cells=frozenset(cells),
+            has_ip_block=any(peer.ip_block is not None for peer in rule.peers),
             unlisted=unlisted,
             reasons={k: frozenset(v) for k, v in reasons.items()},
         )
@@ -236,8 +248,10 @@ class _Engine:
         touched by policies we do not model): they may reach everything."""
         bits = 0
         for source, selections in enumerate(self.selections[Direction.EGRESS]):
-            if not selections or self.classes[source].host_network or (
-                self._unmodelled_class(source)
+            if (
+                not selections
+                or self.classes[source].host_network
+                or (self._unmodelled_class(source))
             ):
                 bits |= 1 << source
         return bits
@@ -252,21 +266,20 @@ class _Engine:
         return iter(by_policy.values())
 
     def _pair(self, source: Endpoint, target: Endpoint) -> Iterator[PairResult]:
+        unmodelled = self._has_unmodelled and self._touches_unmodelled(source, target)
         egress = self._judge(Direction.EGRESS, source, target)
-        if (
-            egress.yes.is_empty()
-            and egress.maybe.is_empty()
-            and not (self._touches_unmodelled(source, target))
-        ):
+        if egress.yes.is_empty() and egress.maybe.is_empty() and not unmodelled:
             return
         ingress = self._judge(Direction.INGRESS, target, source)
         yes = egress.yes & ingress.yes
         possible = (egress.yes | egress.maybe) & (ingress.yes | ingress.maybe)
-        yes, possible = self._unmodelled(source, target, yes, possible)
+        reasons = egress.reasons | ingress.reasons
+        if unmodelled:
+            yes, possible = NO_PORTS, ALL_PORTS
+            reasons = reasons | self._unmodelled_reasons()
         unknown = possible - yes
         if yes.is_empty() and unknown.is_empty():
             return
-        reasons = egress.reasons | ingress.reasons | self._unmodelled_reasons(source, target)
         yield PairResult(
             source=source,
             target=target,
@@ -280,19 +293,15 @@ class _Engine:
 
     def _judge(self, direction: Direction, subject: Endpoint, peer: Endpoint) -> Verdict:
         """What `subject`'s own policies admit for `direction` with `peer` on the far end."""
-        side = "destination" if direction is Direction.INGRESS else "source"
         if subject.kind != "class":
-            return Verdict(yes=ALL_PORTS)
-        selections = self.selections[direction][subject.index]
+            return _OUTSIDE
+        selections = self.selections[direction][subject.number]
         if not selections:
-            return Verdict(
-                yes=ALL_PORTS,
-                evidence=(f"{direction.value.lower()}: {side} not isolated",),
-            )
+            return _NOT_ISOLATED[direction]
         destination = subject if direction is Direction.INGRESS else peer
         verdict = self._apply(direction, selections, peer, destination)
-        if self.classes[subject.index].host_network:
-            reason = HOST_NETWORK_REASON.format(side=f"the {side}")
+        reason = self._undecided_side(direction, subject, peer)
+        if reason:
             return Verdict(
                 yes=verdict.yes,
                 maybe=ALL_PORTS - verdict.yes,
@@ -301,6 +310,16 @@ class _Engine:
             )
         return verdict
 
+    def _undecided_side(self, direction: Direction, subject: Endpoint, peer: Endpoint) -> str:
+        """Why the rules alone cannot bound what `subject` admits, or ''."""
+        if self.classes[subject.number].host_network:
+            side = "destination" if direction is Direction.INGRESS else "source"
+            return HOST_NETWORK_REASON.format(side=f"the {side}")
+        peer_on_host = peer.kind == "class" and self.classes[peer.number].host_network
+        if direction is Direction.INGRESS and peer_on_host:
+            return RESIDENT_NODE_REASON
+        return ""
+
     def _apply(
         self,
         direction: Direction,
@@ -308,7 +327,12 @@ class _Engine:
         peer: Endpoint,
         destination: Endpoint,
     ) -> Verdict:
-        sure = [s for s in selections if s.truth is Truth.YES]
+        sure = any(s.truth is Truth.YES for s in selections)
+        if sure:
+            # Policies without rules for this direction only isolate; they admit nothing.
+            selections = [s for s in selections if s.rules]
+            if not selections:
+                return _DENIED
         reasons: set[str] = set()
         evidence: list[str] = []
         admitted = []
@@ -317,10 +341,12 @@ class _Engine:
             admitted.append((selection, yes, possible))
             reasons |= why | selection.reasons
             if yes and selection.truth is Truth.YES:
-                evidence.append(f"{direction.value.lower()}: {selection.policy.ref}")
-        if sure:
-            yes = _union(y for s, y, _ in admitted if s.truth is Truth.YES)
-            possible = _union(p for _, _, p in admitted)
+                evidence.append(selection.evidence)
+        if len(admitted) == 1 and sure:  # the common case: one selecting policy
+            yes, possible = admitted[0][1], admitted[0][2]
+        elif sure:
+            yes = _union([y for s, y, _ in admitted if s.truth is Truth.YES])
+            possible = _union([p for _, _, p in admitted])
         else:
             # Selected by none for sure: what every possibly-selecting policy admits is
             # admitted whichever of them really select the pod, or none does.
@@ -330,7 +356,7 @@ class _Engine:
             yes=yes,
             maybe=possible - yes,
             reasons=frozenset(reasons),
-            evidence=tuple(sorted(set(evidence))),
+            evidence=tuple(sorted(evidence)) if len(evidence) > 1 else tuple(evidence),
         )
 
     def _policy_admits(
@@ -353,16 +379,27 @@ class _Engine:
         if rule.all_peers:
             return Truth.YES, frozenset()
         if peer.kind == "cell":
-            return (Truth.YES if peer.index in rule.cells else Truth.NO), frozenset()
+            return (Truth.YES if peer.number in rule.cells else Truth.NO), frozenset()
         if peer.kind == "unlisted":
             return (Truth.YES if rule.unlisted else Truth.NO), frozenset()
-        if self.classes[peer.index].host_network:
-            reason = HOST_NETWORK_REASON.format(side="the peer")
-            return Truth.MAYBE, frozenset({reason})
-        truth = rule.pods.truth(peer.index)
+        if self.classes[peer.number].host_network:
+            return self._host_network_peer_match(rule, peer)
+        truth = rule.pods.truth(peer.number)
         if truth is not Truth.MAYBE:
             return truth, frozenset()
-        return truth, rule.reasons.get(self.classes[peer.index].namespace, frozenset())
+        return truth, rule.reasons.get(self.classes[peer.number].namespace, frozenset())
+
+    def _host_network_peer_match(
+        self, rule: CompiledRule, peer: Endpoint
+    ) -> tuple[Truth, frozenset[str]]:
+        """The docs allow two behaviours for hostNetwork pods: matched by selectors like any
+        pod, or seen as their node's address (matched only by ipBlocks, and the node's
+        address is not in the input). A rule decides only where both agree."""
+        as_pod = rule.pods.truth(peer.number)
+        as_node = Truth.MAYBE if rule.has_ip_block else Truth.NO
+        if as_pod is Truth.NO and as_node is Truth.NO:
+            return Truth.NO, frozenset()
+        return Truth.MAYBE, frozenset({HOST_NETWORK_REASON.format(side="the peer")})
 
     def _ports(
         self, rule: CompiledRule, destination: Endpoint
@@ -387,7 +424,7 @@ class _Engine:
             elif isinstance(spec.port, int):
                 yes = yes | PortSet.of(spec.protocol, spec.port, spec.end_port or spec.port)
             elif destination.kind == "class":
-                numbers = self.classes[destination.index].ports
+                numbers = self.classes[destination.number].ports
                 yes = yes | PortSet(
                     {
                         spec.protocol: [
@@ -421,18 +458,9 @@ class _Engine:
             return False
         if self.inventory.unmodelled_scope is None:
             return True
-        return any(e.kind == "class" and self._unmodelled_class(e.index) for e in (source, target))
+        return any(e.kind == "class" and self._unmodelled_class(e.number) for e in (source, target))
 
-    def _unmodelled(
-        self, source: Endpoint, target: Endpoint, yes: PortSet, possible: PortSet
-    ) -> tuple[PortSet, PortSet]:
-        if self._touches_unmodelled(source, target):
-            return NO_PORTS, ALL_PORTS
-        return yes, possible
-
-    def _unmodelled_reasons(self, source: Endpoint, target: Endpoint) -> frozenset[str]:
-        if not self._touches_unmodelled(source, target):
-            return frozenset()
+    def _unmodelled_reasons(self) -> frozenset[str]:
         kinds = ", ".join(self.inventory.unmodelled_policies)
         return frozenset({f"policies not modelled are present ({kinds})"})
 
@@ -449,3 +477,17 @@ def _intersection(sets: Iterator[PortSet] | Sequence[PortSet]) -> PortSet:
     for s in sets:
         result = result & s
     return result
+
+
+_OUTSIDE = Verdict(yes=ALL_PORTS)  # addresses and unlisted pods: no policy of theirs is known
+_NOT_ISOLATED = {
+    d: Verdict(
+        yes=ALL_PORTS,
+        evidence=(
+            f"{d.value.lower()}: {'destination' if d is Direction.INGRESS else 'source'} "
+            "not isolated",
+        ),
+    )
+    for d in Direction
+}
+_DENIED = Verdict(yes=NO_PORTS)  # isolated, and no rule of a selecting policy applies

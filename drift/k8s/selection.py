@@ -108,6 +108,7 @@ class ClassIndex:
         self._varying: dict[str, int] = {}
         self.in_namespace: dict[str, int] = {}
         self.host_network = 0
+        self._namespace_matches: dict[Selector, dict[str, Truth]] = {}
         for c in classes:
             bit = 1 << c.index
             for pair in c.labels.items():
@@ -144,6 +145,12 @@ class ClassIndex:
 
     def namespaces_matching(self, selector: Selector) -> dict[str, Truth]:
         """Namespaces of the input that `selector` may match, with how sure that is."""
+        cached = self._namespace_matches.get(selector)
+        if cached is None:
+            cached = self._namespace_matches[selector] = self._match_namespaces(selector)
+        return cached
+
+    def _match_namespaces(self, selector: Selector) -> dict[str, Truth]:
         out: dict[str, Truth] = {}
         for name, info in self.namespaces.items():
             truth = selector.matches(info.label_view)

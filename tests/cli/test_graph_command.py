@@ -45,15 +45,19 @@ def test_graph_without_arguments_prints_the_bundled_example() -> None:
 
 
 def test_manifests_from_stdin_with_cluster_and_namespace() -> None:
-    result = run("graph", "--manifests", "-", "--cluster", "prod", "--namespace", "shop",
-                 stdin=POLICY)
+    result = run(
+        "graph", "--manifests", "-", "--cluster", "prod", "--namespace", "shop", stdin=POLICY
+    )
     assert result.exit_code == 0, result.output
     output = json.loads(result.stdout)
     assert output["cluster"] == "prod"
     assert "k8s:prod/shop/Deployment/web" in {n["id"] for n in output["nodes"]}
     # deny selects web for ingress: only its egress leaves it.
-    targets = {e["target"] for e in output["edges"]
-               if e["type"] == "connects" and e["source"] == "k8s:prod/shop/Deployment/web"}
+    targets = {
+        e["target"]
+        for e in output["edges"]
+        if e["type"] == "connects" and e["source"] == "k8s:prod/shop/Deployment/web"
+    }
     assert targets == {"k8s:prod/unlisted", "net:prod/other-addresses"}
 
 
@@ -89,7 +93,12 @@ def test_bad_options_are_usage_errors() -> None:
 
 
 def test_console_entry_point_runs_as_a_module() -> None:
-    done = subprocess.run([sys.executable, "-m", "drift", "graph", "--quiet", "--format", "dot"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "drift", "graph", "--quiet", "--format", "dot"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert '"k8s:default/shop/Deployment/web"' in done.stdout

@@ -8,9 +8,20 @@ from shared_corpus import corpus_path, load_graph
 from drift.ids import unlisted_id
 from drift.model import ConnectsEdge, EdgeType, NodeType, WorkloadNode
 
-APPS = ["adservice", "cartservice", "checkoutservice", "currencyservice", "emailservice",
-        "frontend", "loadgenerator", "paymentservice", "productcatalogservice",
-        "recommendationservice", "redis-cart", "shippingservice"]
+APPS = [
+    "adservice",
+    "cartservice",
+    "checkoutservice",
+    "currencyservice",
+    "emailservice",
+    "frontend",
+    "loadgenerator",
+    "paymentservice",
+    "productcatalogservice",
+    "recommendationservice",
+    "redis-cart",
+    "shippingservice",
+]
 
 # The service graph the NetworkPolicies of kustomize/components/network-policies describe.
 INTENDED = {
@@ -34,8 +45,9 @@ ALL = {"SCTP": [[1, 65535]], "TCP": [[1, 65535]], "UDP": [[1, 65535]]}
 
 
 def pod_edges(graph) -> dict[tuple[str, str], dict]:
-    workloads = {n.id: n.name for n in graph.nodes(NodeType.WORKLOAD)
-                 if isinstance(n, WorkloadNode)}
+    workloads = {
+        n.id: n.name for n in graph.nodes(NodeType.WORKLOAD) if isinstance(n, WorkloadNode)
+    }
     return {
         (workloads[e.source], workloads[e.target]): e.ports.to_json()
         for e in graph.edges(EdgeType.CONNECTS)
@@ -53,8 +65,9 @@ def test_with_network_policies_admits_the_intended_graph_and_nothing_else() -> N
 
 def test_with_network_policies_every_edge_is_decided() -> None:
     graph = load_graph(corpus_path("k8s", "online-boutique", "with-network-policies"))
-    undecided = [e for e in graph.edges(EdgeType.CONNECTS)
-                 if isinstance(e, ConnectsEdge) and e.unknown]
+    undecided = [
+        e for e in graph.edges(EdgeType.CONNECTS) if isinstance(e, ConnectsEdge) and e.unknown
+    ]
     assert undecided == []
 
 

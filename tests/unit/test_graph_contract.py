@@ -67,23 +67,39 @@ def test_output_does_not_depend_on_document_order() -> None:
 def test_a_second_connects_edge_for_one_pair_is_refused() -> None:
     g = graph(deployment("a"))
     with pytest.raises(GraphError):
-        g.add_edge(ConnectsEdge(source="k8s:c/default/Deployment/a",
-                                target="k8s:c/default/Deployment/a", ports=PortSet.every()))
+        g.add_edge(
+            ConnectsEdge(
+                source="k8s:c/default/Deployment/a",
+                target="k8s:c/default/Deployment/a",
+                ports=PortSet.every(),
+            )
+        )
 
 
 def test_network_nodes_partition_the_address_space() -> None:
     g = graph(
         deployment("a"),
-        netpol("out", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [
-            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]},
-            {"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.1.0/24"]}}]},
-            {"to": [{"ipBlock": {"cidr": "fd00::/8"}}]},
-        ]}),
+        netpol(
+            "out",
+            {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]},
+                    {"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.1.0/24"]}}]},
+                    {"to": [{"ipBlock": {"cidr": "fd00::/8"}}]},
+                ],
+            },
+        ),
     )
-    nets = [ipaddress.ip_network(c) for n in g.nodes(NodeType.NETWORK)
-            if isinstance(n, NetworkNode) for c in n.cidrs]
+    nets = [
+        ipaddress.ip_network(c)
+        for n in g.nodes(NodeType.NETWORK)
+        if isinstance(n, NetworkNode)
+        for c in n.cidrs
+    ]
     for i, a in enumerate(nets):
-        for b in nets[i + 1:]:
+        for b in nets[i + 1 :]:
             assert not a.overlaps(b), (a, b)  # type: ignore[arg-type]
     v4 = sum(n.num_addresses for n in nets if n.version == 4)
     v6 = sum(n.num_addresses for n in nets if n.version == 6)
