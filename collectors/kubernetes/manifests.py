@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from collectors.kubernetes.yamlread import Document, ReadProblem, read_documents
+from drift.yamlread import Document, ReadProblem, read_documents
 from drift.collect import Collection, ReadOptions, ScopeOutcome, ScopeStatus
 from drift.errors import ManifestError
 from drift.k8s.kinds import canonical_group, is_cluster_scoped, is_modelled

@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from drift.errors import ManifestError
-from drift.k8s.kinds import NAMESPACE, NETWORK_POLICY, SERVICE_ACCOUNT, UNMODELLED_POLICY_KINDS
+from drift.k8s.kinds import (
+    NAMESPACE,
+    NETWORK_POLICY,
+    SERVICE_ACCOUNT,
+    UNMODELLED_POLICY_KINDS,
+    GroupKind,
+)
 from drift.k8s.labels import NAMESPACE_NAME_LABEL, LabelView, parse_labels
 from drift.k8s.netpol import NetworkPolicy, read_network_policies
 from drift.k8s.objects import KubeObject
@@ -37,6 +43,11 @@ class Inventory:
     network_policies: tuple[NetworkPolicy, ...]
     unmodelled_policies: Mapping[str, int]  # "group/Kind" -> count, for kinds not modelled
     unmodelled_scope: frozenset[str] | None  # namespaces they touch; None: the whole cluster
+    objects: Mapping[GroupKind, tuple[KubeObject, ...]]  # every object read, by kind
+
+    def of_kind(self, group_kind: GroupKind) -> tuple[KubeObject, ...]:
+        """The objects of one (group, kind), sorted by namespace and name."""
+        return self.objects.get(group_kind, ())
 
 
 def build_inventory(cluster: str, objects: Iterable[KubeObject]) -> Inventory:
@@ -60,6 +71,9 @@ def build_inventory(cluster: str, objects: Iterable[KubeObject]) -> Inventory:
         network_policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
         unmodelled_policies=dict(sorted(Counter(_kind_name(o) for o in unmodelled).items())),
         unmodelled_scope=_unmodelled_scope(unmodelled),
+        objects={
+            kind: tuple(sorted(objs, key=lambda o: o.key)) for kind, objs in by_kind.items()
+        },
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from shared_corpus import corpus_path
 
-from collectors.kubernetes import yamlread
+from drift import yamlread
 
 
 def careful(data: bytes) -> list[object]:
