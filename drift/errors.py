@@ -30,6 +30,10 @@ class ManifestError(InputError):
     """Kubernetes manifests that cannot be read or do not mean anything valid."""
 
 
+class BaselineError(InputError):
+    """A baseline document that cannot be read or does not describe a valid design."""
+
+
 class CollectorError(DriftError):
     """A collector could not produce what it was asked for."""
 

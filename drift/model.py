@@ -43,10 +43,20 @@ class MtlsMode(enum.StrEnum):
 
 
 class ExposureScope(enum.StrEnum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
+    """How widely something is published, narrowest first (see `wider_scope`)."""
+
     NODE = "node"
+    INTERNAL = "internal"
     UNKNOWN = "unknown"
+    PUBLIC = "public"
+
+
+_SCOPE_ORDER = {s: i for i, s in enumerate(ExposureScope)}
+
+
+def wider_scope(a: ExposureScope, b: ExposureScope) -> ExposureScope:
+    """The wider of two scopes: node < internal < unknown < public (unknown may be public)."""
+    return a if _SCOPE_ORDER[a] >= _SCOPE_ORDER[b] else b
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,11 +160,15 @@ class AssumesEdge:
 
 @dataclass(frozen=True, kw_only=True)
 class ExposesEdge:
+    """`target` is published past the cluster: by what (`via`, one line per object), how
+    widely (`scope`, the widest of them) and on which of its pods' ports."""
+
     type: ClassVar[EdgeType] = EdgeType.EXPOSES
     source: str
     target: str
-    via: str
+    via: tuple[str, ...]
     scope: ExposureScope
+    ports: PortSet = field(default_factory=PortSet.empty)
 
 
 Edge = ConnectsEdge | RunsAsEdge | CanEdge | AssumesEdge | ExposesEdge

@@ -1,0 +1,1 @@
+"""The approved design: its document format, loading and validation."""

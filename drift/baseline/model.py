@@ -1,0 +1,172 @@
+"""Baseline format v1: the secure design an architect approves, as a pydantic model.
+
+Only untrusted text comes through pydantic (DESIGN: the baseline YAML); the diff reads the
+frozen models directly. Every field is camelCase in YAML. New optional sections may be added
+within v1; old documents keep loading (`permissions` and `trust` are reserved for identity
+and privilege, and accept nothing but an empty value until then).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+API_VERSION = "design-drift/v1"
+
+Name = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
+Protocol = Literal["TCP", "UDP", "SCTP"]
+Scope = Literal["public", "internal", "node"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Approval(_Strict):
+    """Who approved this version, when, and why. Present in the document for GitOps, where a
+    reviewed merge is the approval."""
+
+    by: str = Field(min_length=1)
+    at: str = Field(min_length=1, description="When, as an ISO 8601 date or timestamp.")
+    note: str = ""
+
+
+class Metadata(_Strict):
+    name: Name
+    version: str = Field(min_length=1, description="This revision of the design, e.g. '3'.")
+    description: str = ""
+    approval: Approval | None = None
+
+
+class ZoneRequirements(_Strict):
+    default_deny: bool | list[Literal["Ingress", "Egress"]] = Field(
+        default=False,
+        alias="defaultDeny",
+        description="Every pod of the zone is isolated by a NetworkPolicy: true for both "
+        "directions, or the directions required.",
+    )
+
+    def default_deny_directions(self) -> frozenset[str]:
+        if self.default_deny is True:
+            return frozenset({"Ingress", "Egress"})
+        return frozenset(self.default_deny or ())
+
+
+class Zone(_Strict):
+    """A trust boundary: a set of namespaces, by name or by their labels."""
+
+    namespaces: list[Name] = Field(default_factory=list)
+    namespace_labels: dict[str, str] = Field(default_factory=dict, alias="namespaceLabels")
+    require: ZoneRequirements = Field(default_factory=ZoneRequirements)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _some_namespaces(self) -> Zone:
+        if not self.namespaces and not self.namespace_labels:
+            raise ValueError("a zone needs namespaces or namespaceLabels")
+        return self
+
+
+class Selection(_Strict):
+    """Which live workloads are this service: pods with these labels in the namespace, and/or
+    workloads named `Kind/name`."""
+
+    namespace: Name | None = Field(
+        default=None, description="Defaults to the zone's namespace when it has exactly one."
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+    workloads: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]] = (
+        Field(default_factory=list)
+    )
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> Selection:
+        if not self.labels and not self.workloads:
+            raise ValueError("select needs labels or workloads")
+        return self
+
+
+class PortRange(_Strict):
+    protocol: Protocol = "TCP"
+    port: int | None = Field(default=None, ge=1, le=65535, description="Absent: every port.")
+    end_port: int | None = Field(default=None, alias="endPort", ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _range(self) -> PortRange:
+        if self.end_port is not None and (self.port is None or self.end_port < self.port):
+            raise ValueError("endPort needs a port and must not be below it")
+        return self
+
+
+class Publication(_Strict):
+    """How a service may be published past the cluster."""
+
+    scope: Scope = "public"
+    ports: list[PortRange] | None = Field(
+        default=None, description="Pod ports that may be published; absent: any."
+    )
+
+
+class Service(_Strict):
+    zone: Name
+    select: Selection
+    identity: Name | None = Field(
+        default=None, description="Its one ServiceAccount (in its namespace)."
+    )
+    automount_token: bool | None = Field(
+        default=None,
+        alias="automountToken",
+        description="false: the service needs no Kubernetes API token mounted.",
+    )
+    public: Publication | None = None
+    crown_jewel: bool = Field(default=False, alias="crownJewel")
+    description: str = ""
+
+
+class ZoneEndpoint(_Strict):
+    zone: Name
+
+
+class AddressEndpoint(_Strict):
+    cidr: str
+    except_: list[str] = Field(default_factory=list, alias="except")
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        return str(ipaddress.ip_network(value, strict=False))
+
+    @field_validator("except_")
+    @classmethod
+    def _excepts(cls, values: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(v, strict=False)) for v in values]
+
+
+# A service name, a keyword, any pod of a zone, or an address range.
+Endpoint = Name | ZoneEndpoint | AddressEndpoint
+
+
+class Flow(_Strict):
+    from_: Endpoint = Field(alias="from")
+    to: Endpoint
+    ports: list[PortRange] | None = Field(default=None, description="Absent: every port.")
+    description: str = ""
+
+
+class Baseline(_Strict):
+    api_version: Literal["design-drift/v1"] = Field(alias="apiVersion")
+    kind: Literal["Baseline"]
+    metadata: Metadata
+    cluster: str = "default"
+    zones: dict[Name, Zone] = Field(default_factory=dict)
+    services: dict[Name, Service] = Field(default_factory=dict)
+    flows: list[Flow] = Field(default_factory=list)
+    permissions: dict[str, Any] = Field(
+        default_factory=dict, description="Reserved: per-identity permissions."
+    )
+    trust: list[Any] = Field(default_factory=list, description="Reserved: trust relations.")
+
+
+KEYWORDS: tuple[str, ...] = ("internet", "cluster", "other-namespaces")

@@ -1,0 +1,1 @@
+"""Diffing the live model against the approved design: one module per finding kind."""

@@ -1,0 +1,1 @@
+"""How a check result is written: text for a terminal, JSON, SARIF."""
