@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from drift.gcpause import paused_gc
 from drift.ids import k8s_object_id, network_id, unlisted_id
 from drift.k8s.connectivity import Connectivity, Endpoint, PairResult, compute
-from drift.k8s.inventory import Inventory
+from drift.k8s.inventory import Inventory, token_automounted
 from drift.k8s.workloads import Workload
 from drift.model import (
     ConnectsEdge,
@@ -27,9 +27,9 @@ def build_graph(inventory: Inventory) -> SystemGraph:
 
 def _build_graph(inventory: Inventory) -> SystemGraph:
     graph = SystemGraph(cluster=inventory.cluster)
-    _add_workloads(graph, inventory)
-    _add_identities(graph, inventory)
     connectivity = compute(inventory)
+    _add_workloads(graph, inventory, connectivity)
+    _add_identities(graph, inventory)
     _add_address_nodes(graph, inventory.cluster, connectivity)
     ids = _EndpointIds(inventory.cluster, connectivity)
     for pair in connectivity.pairs:
@@ -42,8 +42,12 @@ def workload_id(cluster: str, workload: Workload) -> str:
     return k8s_object_id(cluster, workload.kind, workload.name, workload.namespace)
 
 
-def _add_workloads(graph: SystemGraph, inventory: Inventory) -> None:
+def _add_workloads(graph: SystemGraph, inventory: Inventory, connectivity: Connectivity) -> None:
+    isolation = {
+        id(w): connectivity.isolation[c.index] for c in connectivity.classes for w in c.workloads
+    }
     for w in inventory.workloads:
+        ingress, egress = isolation[id(w)]
         graph.add_node(
             WorkloadNode(
                 id=workload_id(inventory.cluster, w),
@@ -53,13 +57,16 @@ def _add_workloads(graph: SystemGraph, inventory: Inventory) -> None:
                 service_account=w.service_account,
                 labels=dict(w.labels),
                 source=w.source,
+                isolated_ingress=ingress,
+                isolated_egress=egress,
+                token_automounted=token_automounted(inventory, w),
             )
         )
 
 
 def _add_identities(graph: SystemGraph, inventory: Inventory) -> None:
     used = {(w.namespace, w.service_account) for w in inventory.workloads}
-    for namespace, name in sorted(used | inventory.service_accounts):
+    for namespace, name in sorted(used | set(inventory.service_accounts)):
         graph.add_node(
             IdentityNode(
                 id=k8s_object_id(inventory.cluster, "ServiceAccount", name, namespace),

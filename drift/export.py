@@ -63,6 +63,8 @@ def node_to_json(node: Node) -> dict[str, Any]:
             kind=node.kind,
             serviceAccount=node.service_account,
             labels=dict(sorted(node.labels.items())),
+            isolated={"ingress": node.isolated_ingress, "egress": node.isolated_egress},
+            automountToken=node.token_automounted,
         )
         if node.source is not None:
             out["source"] = node.source.to_json()
@@ -83,7 +85,7 @@ def edge_to_json(edge: Edge) -> dict[str, Any]:
             out["unknown"] = edge.unknown.to_json()
             out["reasons"] = list(edge.reasons)
         if edge.evidence:
-            out["evidence"] = list(edge.evidence)
+            out["evidence"] = [e.text for e in edge.evidence]
     return out
 
 

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from drift.k8s.objects import SourceRef
+from drift.model import Evidence
 from drift.ports import PortSet, Protocol
 
 
@@ -47,14 +48,6 @@ class FindingKind(enum.StrEnum):
     BLAST_RADIUS_WIDENED = "blast-radius.widened"
     INVENTORY_UNKNOWN = "inventory.unknown"
     INVENTORY_MISSING = "inventory.missing"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Evidence:
-    """One object responsible (a NetworkPolicy, a Service), or the absence of one."""
-
-    text: str
-    source: SourceRef | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -69,6 +69,10 @@ class WorkloadNode:
     service_account: str
     labels: Mapping[str, str]
     source: SourceRef | None = None
+    # Whether a NetworkPolicy isolates its pods, per direction; None: the input does not say.
+    isolated_ingress: bool | None = None
+    isolated_egress: bool | None = None
+    token_automounted: bool = True  # the pod spec, else its ServiceAccount, else the default
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +119,18 @@ class UnlistedNode:
 Node = WorkloadNode | IdentityNode | ResourceNode | ZoneNode | NetworkNode | UnlistedNode
 
 
+@dataclass(frozen=True, kw_only=True, order=True)
+class Evidence:
+    """One object responsible for an answer (a NetworkPolicy, a Service), or the absence of
+    one ("ingress: destination not isolated"), with where it was written when known."""
+
+    text: str
+    source: SourceRef | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass(frozen=True, kw_only=True)
 class ConnectsEdge:
     """What `source` may open to `target`: admitted ports, and ports the inputs leave open.
@@ -130,7 +146,7 @@ class ConnectsEdge:
     ports: PortSet
     unknown: PortSet = field(default_factory=PortSet.empty)
     reasons: tuple[str, ...] = ()
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
     mtls: MtlsMode | None = None
     authz: tuple[str, ...] | None = None
 

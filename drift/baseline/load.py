@@ -74,13 +74,13 @@ def parse_baseline(data: bytes, name: str) -> LoadedBaseline:
         baseline = Baseline.model_validate(document.value)
     except ValidationError as exc:
         raise BaselineError(_pydantic_problems(exc, document, name)) from None
-    problems = [
-        _located(name, document, path, message) for path, message in cross_check(baseline)
-    ]
+    problems = [_located(name, document, path, message) for path, message in cross_check(baseline)]
     if problems:
         raise BaselineError(problems)
     return LoadedBaseline(
-        baseline=baseline, path=name, sha256=hashlib.sha256(data).hexdigest(),
+        baseline=baseline,
+        path=name,
+        sha256=hashlib.sha256(data).hexdigest(),
         lines=document.lines,
     )
 
@@ -93,8 +93,9 @@ def _single_document(data: bytes, name: str) -> Document:
             raise BaselineError([f"{where}: {item.message}"])
         documents.append(item)
     if len(documents) != 1:
-        raise BaselineError([f"{name}: a baseline file holds exactly one YAML document, "
-                             f"found {len(documents)}"])
+        raise BaselineError(
+            [f"{name}: a baseline file holds exactly one YAML document, found {len(documents)}"]
+        )
     if not isinstance(documents[0].value, dict):
         raise BaselineError([f"{name}:{documents[0].line}: a baseline must be a mapping"])
     return documents[0]
@@ -137,9 +138,7 @@ def _input_path(loc: Sequence[int | str], data: Any) -> tuple[FieldPath, bool]:
     path: list[str | int] = []
     cursor: Any = data
     for part in loc:
-        if isinstance(cursor, list) and isinstance(part, int) and part < len(cursor):
-            cursor = cursor[part]
-        elif isinstance(cursor, dict) and part in cursor:
+        if _has(cursor, part):
             cursor = cursor[part]
         elif isinstance(cursor, dict) and part in _FIELD_NAMES:
             path.append(part)  # a required field that is missing
@@ -148,6 +147,12 @@ def _input_path(loc: Sequence[int | str], data: Any) -> tuple[FieldPath, bool]:
             return tuple(path), True
         path.append(part)
     return tuple(path), False
+
+
+def _has(container: Any, part: int | str) -> bool:
+    if isinstance(container, list):
+        return isinstance(part, int) and part < len(container)
+    return isinstance(container, dict) and part in container
 
 
 def _is_endpoint(path: FieldPath) -> bool:
@@ -193,24 +198,39 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 def cross_check(baseline: Baseline) -> list[tuple[FieldPath, str]]:
     """Problems no single field shows: names that point nowhere, services outside their zone."""
     problems: list[tuple[FieldPath, str]] = []
-    for name in baseline.services:
-        if name in KEYWORDS:
-            problems.append((("services", name), f"{name!r} is a reserved word"))
+    problems.extend(
+        (("services", name), f"{name!r} is a reserved word")
+        for name in baseline.services
+        if name in KEYWORDS
+    )
     for name, service in baseline.services.items():
         path: FieldPath = ("services", name)
         zone = baseline.zones.get(service.zone)
         if zone is None:
-            problems.append(((*path, "zone"), "unknown zone " + repr(service.zone)
-                             + _did_you_mean(service.zone, baseline.zones)))
+            problems.append(
+                (
+                    (*path, "zone"),
+                    "unknown zone "
+                    + repr(service.zone)
+                    + _did_you_mean(service.zone, baseline.zones),
+                )
+            )
             continue
         namespace = service.select.namespace
         if namespace is None and len(zone.namespaces) != 1:
-            problems.append(((*path, "select", "namespace"),
-                             f"required: zone {service.zone!r} does not have exactly one "
-                             "namespace"))
+            problems.append(
+                (
+                    (*path, "select", "namespace"),
+                    f"required: zone {service.zone!r} does not have exactly one namespace",
+                )
+            )
         elif namespace is not None and zone.namespaces and namespace not in zone.namespaces:
-            problems.append(((*path, "select", "namespace"),
-                             f"{namespace!r} is not a namespace of zone {service.zone!r}"))
+            problems.append(
+                (
+                    (*path, "select", "namespace"),
+                    f"{namespace!r} is not a namespace of zone {service.zone!r}",
+                )
+            )
     for index, flow in enumerate(baseline.flows):
         for end, endpoint in (("from", flow.from_), ("to", flow.to)):
             problem = _endpoint_problem(baseline, endpoint)

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 API_VERSION = "design-drift/v1"
 
-Name = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
+_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+Name = Annotated[str, Field(min_length=1, max_length=253, pattern=_NAME_PATTERN)]
+WorkloadRef = Annotated[str, Field(pattern=r"^[A-Za-z]+/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
 Protocol = Literal["TCP", "UDP", "SCTP"]
 Scope = Literal["public", "internal", "node"]
 
@@ -77,9 +79,7 @@ class Selection(_Strict):
         default=None, description="Defaults to the zone's namespace when it has exactly one."
     )
     labels: dict[str, str] = Field(default_factory=dict)
-    workloads: list[Annotated[str, Field(pattern=r"^[A-Za-z]+/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]] = (
-        Field(default_factory=list)
-    )
+    workloads: list[WorkloadRef] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _selects_something(self) -> Selection:

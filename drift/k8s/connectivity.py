@@ -30,6 +30,7 @@ from drift.k8s.selection import (
     could_select_unlisted,
     pod_classes,
 )
+from drift.model import Evidence
 from drift.ports import PortSet
 
 ALL_PORTS = PortSet.every()
@@ -56,7 +57,7 @@ class Verdict:
     yes: PortSet
     maybe: PortSet = NO_PORTS
     reasons: frozenset[str] = frozenset()
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +81,7 @@ class Selection:
     policy: NetworkPolicy
     truth: Truth
     rules: tuple[CompiledRule, ...]
-    evidence: str  # e.g. "ingress: NetworkPolicy shop/web"
+    evidence: Evidence  # e.g. "ingress: NetworkPolicy shop/web", at the policy's source
     reasons: frozenset[str] = frozenset()
 
 
@@ -91,7 +92,7 @@ class PairResult:
     ports: PortSet
     unknown: PortSet
     reasons: tuple[str, ...]
-    evidence: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
 
 
 @dataclass(kw_only=True)
@@ -99,12 +100,22 @@ class Connectivity:
     classes: list[PodClass]
     cells: tuple[AddressCell, ...]
     pairs: list[PairResult] = field(default_factory=list)
+    # Per class: is it isolated for ingress, for egress (None: the input does not decide).
+    isolation: list[tuple[bool | None, bool | None]] = field(default_factory=list)
 
 
 def compute(inventory: Inventory) -> Connectivity:
     """Every (source, target) pair that may admit something, with its ports."""
     engine = _Engine(inventory)
-    return Connectivity(classes=engine.classes, cells=engine.cells, pairs=list(engine.pairs()))
+    return Connectivity(
+        classes=engine.classes,
+        cells=engine.cells,
+        pairs=list(engine.pairs()),
+        isolation=[
+            (engine.isolated(i, Direction.INGRESS), engine.isolated(i, Direction.EGRESS))
+            for i in range(len(engine.classes))
+        ],
+    )
 
 
 class _Engine:
@@ -130,6 +141,16 @@ class _Engine:
             self._add_policy(policy)
         self._port_cache: dict[tuple[int, Endpoint], tuple[PortSet, PortSet, frozenset[str]]] = {}
 
+    def isolated(self, index: int, direction: Direction) -> bool | None:
+        """Whether some policy surely selects the class for `direction`; None when only
+        undecided selections (or policies we do not model) could."""
+        selections = self.selections[direction][index]
+        if any(s.truth is Truth.YES for s in selections):
+            return True
+        if selections or self._unmodelled_class(index):
+            return None
+        return False
+
     # -- compiling policies ------------------------------------------------------------
 
     def _add_policy(self, policy: NetworkPolicy) -> None:
@@ -152,7 +173,9 @@ class _Engine:
                         policy=policy,
                         truth=selected.truth(i),
                         rules=compiled,
-                        evidence=f"{direction.value.lower()}: {policy.ref}",
+                        evidence=Evidence(
+                            text=f"{direction.value.lower()}: {policy.ref}", source=policy.source
+                        ),
                         reasons=reasons,
                     )
                 )
@@ -334,7 +357,7 @@ class _Engine:
             if not selections:
                 return _DENIED
         reasons: set[str] = set()
-        evidence: list[str] = []
+        evidence: list[Evidence] = []
         admitted = []
         for selection in selections:
             yes, possible, why = self._policy_admits(selection, peer, destination)
@@ -484,8 +507,10 @@ _NOT_ISOLATED = {
     d: Verdict(
         yes=ALL_PORTS,
         evidence=(
-            f"{d.value.lower()}: {'destination' if d is Direction.INGRESS else 'source'} "
-            "not isolated",
+            Evidence(
+                text=f"{d.value.lower()}: "
+                f"{'destination' if d is Direction.INGRESS else 'source'} not isolated"
+            ),
         ),
     )
     for d in Direction

@@ -39,7 +39,8 @@ class Inventory:
     cluster: str
     namespaces: Mapping[str, NamespaceInfo]
     workloads: tuple[Workload, ...]
-    service_accounts: frozenset[tuple[str, str]]  # (namespace, name) declared in the input
+    # (namespace, name) of each ServiceAccount in the input -> its automountServiceAccountToken
+    service_accounts: Mapping[tuple[str, str], bool | None]
     network_policies: tuple[NetworkPolicy, ...]
     unmodelled_policies: Mapping[str, int]  # "group/Kind" -> count, for kinds not modelled
     unmodelled_scope: frozenset[str] | None  # namespaces they touch; None: the whole cluster
@@ -65,16 +66,27 @@ def build_inventory(cluster: str, objects: Iterable[KubeObject]) -> Inventory:
         cluster=cluster,
         namespaces=namespaces,
         workloads=tuple(sorted(workloads, key=lambda w: (w.namespace, w.kind, w.name))),
-        service_accounts=frozenset(
-            (o.namespace or "", o.name) for o in by_kind.get(SERVICE_ACCOUNT, [])
-        ),
+        service_accounts={
+            (o.namespace or "", o.name): _automount(o) for o in by_kind.get(SERVICE_ACCOUNT, [])
+        },
         network_policies=tuple(sorted(policies, key=lambda p: (p.namespace, p.name))),
         unmodelled_policies=dict(sorted(Counter(_kind_name(o) for o in unmodelled).items())),
         unmodelled_scope=_unmodelled_scope(unmodelled),
-        objects={
-            kind: tuple(sorted(objs, key=lambda o: o.key)) for kind, objs in by_kind.items()
-        },
+        objects={kind: tuple(sorted(objs, key=lambda o: o.key)) for kind, objs in by_kind.items()},
     )
+
+
+def _automount(service_account: KubeObject) -> bool | None:
+    value = service_account.get(("automountServiceAccountToken",))
+    return value if isinstance(value, bool) else None
+
+
+def token_automounted(inventory: Inventory, workload: Workload) -> bool:
+    """The pod's own setting wins, then its ServiceAccount's; Kubernetes mounts by default."""
+    if workload.automount_token is not None:
+        return workload.automount_token
+    account = inventory.service_accounts.get((workload.namespace, workload.service_account))
+    return True if account is None else account
 
 
 def _group_by_kind(objects: list[KubeObject]) -> dict[tuple[str, str], list[KubeObject]]:

@@ -136,7 +136,7 @@ def test_02a_web_allow_all_overrides_web_deny_all_because_policies_add_up(
     assert answers(both, expected) == expected
     evidence = connects(both, p("test"), p("web"))
     assert evidence is not None
-    assert "ingress: NetworkPolicy default/web-allow-all" in evidence.evidence
+    assert "ingress: NetworkPolicy default/web-allow-all" in {e.text for e in evidence.evidence}
 
 
 # -- 03: DENY all non-whitelisted traffic to a namespace -----------------------------------
