@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from drift.gcpause import paused_gc
-from drift.ids import k8s_object_id, network_id, unlisted_id
+from drift.ids import INTERNET_ID, k8s_object_id, namespace_id, network_id, unlisted_id
 from drift.k8s.connectivity import Connectivity, Endpoint, PairResult, compute
 from drift.k8s.inventory import Inventory, token_automounted
 from drift.k8s.workloads import Workload
@@ -17,6 +17,7 @@ from drift.model import (
     SystemGraph,
     UnlistedNode,
     WorkloadNode,
+    ZoneNode,
 )
 
 
@@ -30,6 +31,7 @@ def _build_graph(inventory: Inventory) -> SystemGraph:
     connectivity = compute(inventory)
     _add_workloads(graph, inventory, connectivity)
     _add_identities(graph, inventory)
+    _add_zones(graph, inventory)
     _add_address_nodes(graph, inventory.cluster, connectivity)
     ids = _EndpointIds(inventory.cluster, connectivity)
     for pair in connectivity.pairs:
@@ -62,6 +64,19 @@ def _add_workloads(graph: SystemGraph, inventory: Inventory, connectivity: Conne
                 token_automounted=token_automounted(inventory, w),
             )
         )
+
+
+def _add_zones(graph: SystemGraph, inventory: Inventory) -> None:
+    for info in inventory.namespaces.values():
+        graph.add_node(
+            ZoneNode(
+                id=namespace_id(inventory.cluster, info.name),
+                name=info.name,
+                labels=dict(info.labels),
+                declared=info.declared,
+            )
+        )
+    graph.add_node(ZoneNode(id=INTERNET_ID, name=INTERNET_ID, kind="Internet"))
 
 
 def _add_identities(graph: SystemGraph, inventory: Inventory) -> None:

@@ -12,11 +12,13 @@ from typing import Any
 from drift.model import (
     ConnectsEdge,
     Edge,
+    ExposesEdge,
     IdentityNode,
     NetworkNode,
     Node,
     SystemGraph,
     WorkloadNode,
+    ZoneNode,
 )
 
 GRAPH_SCHEMA_ID = "design-drift/graph/v1"
@@ -74,11 +76,19 @@ def node_to_json(node: Node) -> dict[str, Any]:
             out["namespace"] = node.namespace
     elif isinstance(node, NetworkNode):
         out["cidrs"] = list(node.cidrs)
+    elif isinstance(node, ZoneNode):
+        out.update(kind=node.kind, name=node.name)
+        if node.kind == "Namespace":
+            out.update(labels=dict(sorted(node.labels.items())), declared=node.declared)
     return out
 
 
 def edge_to_json(edge: Edge) -> dict[str, Any]:
     out: dict[str, Any] = {"type": str(edge.type), "source": edge.source, "target": edge.target}
+    if isinstance(edge, ExposesEdge):
+        out.update(
+            scope=str(edge.scope), ports=edge.ports.to_json(), via=[v.text for v in edge.via]
+        )
     if isinstance(edge, ConnectsEdge):
         out["ports"] = edge.ports.to_json()
         if edge.unknown:

@@ -1,9 +1,10 @@
 """Findings: what drifted from the approved design, with evidence and a stable fingerprint.
 
-A finding's fingerprint is made of its kind, the cluster, its subjects and (for flows) the
-protocol — never ports, the baseline version or evidence — so widening 8080 to 8080-8081
-updates a finding instead of opening a new one, and re-approving a baseline keeps accepted
-risks.
+A finding's fingerprint is made of its kind, the cluster and its subjects — never ports, the
+baseline version or evidence — so widening 8080 to 8080-8081 updates a finding instead of
+opening a new one, and re-approving a baseline keeps accepted risks. A flow finding covers one
+pair and every protocol on it (issue 4: "one finding for the pair naming the extra ports"),
+so its protocol stays out of the fingerprint too; `protocol` is kept for kinds that need it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from drift.k8s.objects import SourceRef
-from drift.model import Evidence
+from drift.model import Evidence as Evidence  # re-exported: findings carry evidence
 from drift.ports import PortSet, Protocol
 
 
@@ -58,8 +59,8 @@ class Finding:
     subjects: tuple[str, ...]  # stable ids: `service:<name>`, node ids, `internet`
     title: str  # one line for a person
     detail: str = ""  # what exactly: ports, scopes, names
-    protocol: Protocol | None = None  # flows only
-    ports: PortSet | None = None  # flows: the ports the design does not allow
+    protocol: Protocol | None = None  # a kind judged per protocol (none yet)
+    ports: PortSet | None = None  # flows, exposure: the ports beyond the design
     evidence: tuple[Evidence, ...] = ()
     clause: str = ""  # the baseline clause broken, `file:line: field`
     baseline_version: str = ""

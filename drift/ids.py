@@ -12,6 +12,10 @@ def k8s_object_id(cluster: str, kind: str, name: str, namespace: str | None = No
     return f"k8s:{cluster}/{namespace}/{kind}/{name}"
 
 
+def namespace_id(cluster: str, name: str) -> str:
+    return k8s_object_id(cluster, "Namespace", name)
+
+
 def unlisted_id(cluster: str) -> str:
     """The one node standing for pods of namespaces the input does not contain."""
     return f"k8s:{cluster}/unlisted"

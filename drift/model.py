@@ -94,9 +94,15 @@ class ResourceNode:
 
 @dataclass(frozen=True, kw_only=True)
 class ZoneNode:
+    """A boundary: a namespace (with its labels, complete only when `declared`), or the
+    internet, where published workloads are reached from."""
+
     type: ClassVar[NodeType] = NodeType.ZONE
     id: str
     name: str
+    kind: str = "Namespace"  # or "Internet"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    declared: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -182,7 +188,7 @@ class ExposesEdge:
     type: ClassVar[EdgeType] = EdgeType.EXPOSES
     source: str
     target: str
-    via: tuple[str, ...]
+    via: tuple[Evidence, ...]
     scope: ExposureScope
     ports: PortSet = field(default_factory=PortSet.empty)
 

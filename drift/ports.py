@@ -194,6 +194,21 @@ class PortSet:
     def from_json(cls, data: Mapping[str, Sequence[Sequence[int]]]) -> PortSet:
         return cls({Protocol(p): [(int(lo), int(hi)) for lo, hi in iv] for p, iv in data.items()})
 
+    def only(self, protocol: Protocol) -> PortSet:
+        """The ports of one protocol."""
+        return PortSet._trusted({protocol: self.intervals(protocol)})
+
+    def describe(self) -> str:
+        """For people: `TCP 80, 8000-8080; UDP all`, or `nothing`."""
+        parts = []
+        for protocol, intervals in self._by_protocol.items():
+            if intervals == ((MIN_PORT, MAX_PORT),):
+                parts.append(f"{protocol} all ports")
+                continue
+            text = ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in intervals)
+            parts.append(f"{protocol} {text}")
+        return "; ".join(parts) or "nothing"
+
     def __repr__(self) -> str:
         parts = []
         for protocol, intervals in self._by_protocol.items():

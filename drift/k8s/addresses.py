@@ -36,12 +36,12 @@ class AddressCell:
 
 def partition(blocks: Iterable[IpBlock]) -> tuple[AddressCell, ...]:
     """The cells of the whole IPv4 and IPv6 space drawn by `blocks`, sorted by name."""
+    blocks = list(blocks)
     boundaries = {b.cidr for b in blocks} | {e for b in blocks for e in b.excepts}
     ranges: dict[frozenset[IPNetwork], list[tuple[int, int, int]]] = {}
     for version, size in _FAMILY_SIZE.items():
         family = [n for n in boundaries if n.version == version]
-        for first, last in _elementary_ranges(family, size):
-            signature = frozenset(n for n in family if _contains(n, first))
+        for first, last, signature in _swept_ranges(family, size):
             ranges.setdefault(signature, []).append((version, first, last))
     cells = [
         AddressCell(name=_name(sig), cidrs=_cidrs(spans), boundaries=sig)
@@ -50,17 +50,35 @@ def partition(blocks: Iterable[IpBlock]) -> tuple[AddressCell, ...]:
     return tuple(sorted(cells, key=lambda c: c.name))
 
 
-def _elementary_ranges(networks: list[IPNetwork], size: int) -> list[tuple[int, int]]:
-    cuts = {0, size}
+def _swept_ranges(
+    networks: list[IPNetwork], size: int
+) -> list[tuple[int, int, frozenset[IPNetwork]]]:
+    """The elementary ranges between all range edges, each with the ranges containing it,
+    in one sweep: ranges open and close at their edges, so the work follows the number of
+    ranges and their nesting, not ranges times edges."""
+    opening: dict[int, list[IPNetwork]] = {}
+    closing: dict[int, list[IPNetwork]] = {}
     for n in networks:
-        cuts.add(int(n.network_address))
-        cuts.add(int(n.broadcast_address) + 1)
-    points = sorted(cuts)
-    return [(a, b - 1) for a, b in itertools.pairwise(points)]
+        opening.setdefault(int(n.network_address), []).append(n)
+        closing.setdefault(int(n.broadcast_address) + 1, []).append(n)
+    points = sorted({0, size, *opening, *closing})
+    active: set[IPNetwork] = set()
+    out = []
+    for first, after in itertools.pairwise(points):
+        active.difference_update(closing.get(first, ()))
+        active.update(opening.get(first, ()))
+        out.append((first, after - 1, frozenset(active)))
+    return out
 
 
-def _contains(network: IPNetwork, address: int) -> bool:
-    return int(network.network_address) <= address <= int(network.broadcast_address)
+def cells_inside(cells: tuple[AddressCell, ...]) -> dict[IPNetwork, frozenset[int]]:
+    """For each range edge, the cells inside it: an ipBlock is `cells_inside[cidr]` minus
+    those of its excepts, found without testing every block against every cell."""
+    inside: dict[IPNetwork, set[int]] = {}
+    for index, cell in enumerate(cells):
+        for boundary in cell.boundaries:
+            inside.setdefault(boundary, set()).add(index)
+    return {boundary: frozenset(members) for boundary, members in inside.items()}
 
 
 def _name(signature: frozenset[IPNetwork]) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from drift.k8s.addresses import AddressCell, partition
+from drift.k8s.addresses import AddressCell, cells_inside, partition
 from drift.k8s.inventory import Inventory
 from drift.k8s.labels import Truth
 from drift.k8s.netpol import Direction, NetworkPolicy, PortSpec, Rule
@@ -132,8 +132,8 @@ class _Engine:
             if peer.ip_block is not None
         ]
         self.cells = partition(blocks)
+        self._cells_inside = cells_inside(self.cells)
         self.listed = frozenset(inventory.namespaces)
-        self._has_unmodelled = bool(inventory.unmodelled_policies)
         self.selections: dict[Direction, list[list[Selection]]] = {
             d: [[] for _ in self.classes] for d in Direction
         }
@@ -197,7 +197,9 @@ class _Engine:
         reasons: dict[str, set[str]] = {}
         for peer in rule.peers:
             if peer.ip_block is not None:
-                cells.update(i for i, c in enumerate(self.cells) if c.inside(peer.ip_block))
+                block = peer.ip_block
+                excluded = [self._cells_inside.get(e, frozenset()) for e in block.excepts]
+                cells.update(self._cells_inside.get(block.cidr, frozenset()).difference(*excluded))
                 continue
             matched, why = self.index.peer(peer, policy.namespace)
             pods = pods | matched
@@ -237,7 +239,9 @@ class _Engine:
     def _ingress_reach(self, target: int) -> int:
         """Classes whose connections `target`'s ingress may admit (a superset)."""
         selections = self.selections[Direction.INGRESS][target]
-        if not selections or self.classes[target].host_network or self._unmodelled_class(target):
+        if self.isolated(target, Direction.INGRESS) is not True or (
+            self.classes[target].host_network or self._unmodelled_class(target)
+        ):
             return self.index.universe
         reach = self.index.host_network
         for selection in selections:
@@ -267,14 +271,13 @@ class _Engine:
         return [r | open_to_all for r in reach]
 
     def _egress_unisolated(self) -> int:
-        """Classes whose egress no policy decides alone (not isolated, hostNetwork, or
-        touched by policies we do not model): they may reach everything."""
+        """Classes whose egress no policy surely bounds (not isolated, only possibly
+        isolated, hostNetwork, or touched by policies we do not model): they may reach
+        everything."""
         bits = 0
-        for source, selections in enumerate(self.selections[Direction.EGRESS]):
-            if (
-                not selections
-                or self.classes[source].host_network
-                or (self._unmodelled_class(source))
+        for source in range(len(self.classes)):
+            if self.isolated(source, Direction.EGRESS) is not True or (
+                self.classes[source].host_network or self._unmodelled_class(source)
             ):
                 bits |= 1 << source
         return bits
@@ -289,17 +292,13 @@ class _Engine:
         return iter(by_policy.values())
 
     def _pair(self, source: Endpoint, target: Endpoint) -> Iterator[PairResult]:
-        unmodelled = self._has_unmodelled and self._touches_unmodelled(source, target)
         egress = self._judge(Direction.EGRESS, source, target)
-        if egress.yes.is_empty() and egress.maybe.is_empty() and not unmodelled:
+        if egress.yes.is_empty() and egress.maybe.is_empty():
             return
         ingress = self._judge(Direction.INGRESS, target, source)
         yes = egress.yes & ingress.yes
         possible = (egress.yes | egress.maybe) & (ingress.yes | ingress.maybe)
         reasons = egress.reasons | ingress.reasons
-        if unmodelled:
-            yes, possible = NO_PORTS, ALL_PORTS
-            reasons = reasons | self._unmodelled_reasons()
         unknown = possible - yes
         if yes.is_empty() and unknown.is_empty():
             return
@@ -318,6 +317,8 @@ class _Engine:
         """What `subject`'s own policies admit for `direction` with `peer` on the far end."""
         if subject.kind != "class":
             return _OUTSIDE
+        if self._unmodelled_class(subject.number):
+            return Verdict(yes=NO_PORTS, maybe=ALL_PORTS, reasons=self._unmodelled_reasons())
         selections = self.selections[direction][subject.number]
         if not selections:
             return _NOT_ISOLATED[direction]
@@ -365,7 +366,7 @@ class _Engine:
             reasons |= why | selection.reasons
             if yes and selection.truth is Truth.YES:
                 evidence.append(selection.evidence)
-        if len(admitted) == 1 and sure:  # the common case: one selecting policy
+        if len(admitted) == 1 and admitted[0][0].truth is Truth.YES:  # the common case
             yes, possible = admitted[0][1], admitted[0][2]
         elif sure:
             yes = _union([y for s, y, _ in admitted if s.truth is Truth.YES])
@@ -475,13 +476,6 @@ class _Engine:
             return False
         scope = self.inventory.unmodelled_scope
         return scope is None or self.classes[index].namespace in scope
-
-    def _touches_unmodelled(self, source: Endpoint, target: Endpoint) -> bool:
-        if not self.inventory.unmodelled_policies:
-            return False
-        if self.inventory.unmodelled_scope is None:
-            return True
-        return any(e.kind == "class" and self._unmodelled_class(e.number) for e in (source, target))
 
     def _unmodelled_reasons(self) -> frozenset[str]:
         kinds = ", ".join(self.inventory.unmodelled_policies)

@@ -72,7 +72,13 @@ class LabelView:
 
     known: Mapping[str, str]
     varying: frozenset[str] = frozenset()
+    patterns: Mapping[str, str] = field(default_factory=dict)  # shape of varying values
     complete: bool = True
+
+    def could_be(self, key: str, value: str) -> bool:
+        """Whether a varying label could take `value` (its shape allows it)."""
+        pattern = self.patterns.get(key)
+        return pattern is None or re.fullmatch(pattern, value) is not None
 
 
 class Operator(enum.StrEnum):
@@ -92,9 +98,11 @@ class Requirement:
         if self.key in labels.known:
             return _decided(self._matches_value(labels.known[self.key]))
         if self.key in labels.varying:
-            if self.operator is Operator.EXISTS:
-                return Truth.YES
-            return Truth.NO if self.operator is Operator.DOES_NOT_EXIST else Truth.MAYBE
+            if self.operator in (Operator.EXISTS, Operator.DOES_NOT_EXIST):
+                return _decided(self.operator is Operator.EXISTS)
+            if not any(labels.could_be(self.key, v) for v in self.values):
+                return _decided(self.operator is Operator.NOT_IN)
+            return Truth.MAYBE
         if not labels.complete:
             return Truth.MAYBE
         # Absent label: NotIn and DoesNotExist match, In and Exists do not.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,9 @@ from drift.k8s.workloads import port_name_problem, port_number, read_protocol
 from drift.ports import Protocol
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_SPEC_FIELDS = frozenset({"podSelector", "policyTypes", "ingress", "egress"})
+_PREFIX_LENGTH = re.compile(r"/[0-9]{1,3}$")
 
 
 class Direction(enum.StrEnum):
@@ -109,15 +113,17 @@ def read_network_policies(
 def read_network_policy(obj: KubeObject, problems: list[str]) -> NetworkPolicy | None:
     before = len(problems)
     spec = obj.get(("spec",))
+    if spec is None:
+        spec = {}  # optional: an absent spec is an empty one (deny all ingress)
     if not isinstance(spec, Mapping):
-        problems.append(obj.problem(("spec",), "required"))
+        problems.append(obj.problem(("spec",), "must be a mapping"))
         return None
-    pod_selector = parse_selector(obj, ("spec", "podSelector"), problems)
-    if "podSelector" not in spec:
-        problems.append(obj.problem(("spec", "podSelector"), "required"))
+    _unknown_fields(obj, ("spec",), spec, _SPEC_FIELDS, problems)
+    # Optional too: absent or null, it is the empty selector (every pod of the namespace).
+    pod_selector = parse_selector(obj, ("spec", "podSelector"), problems) or Selector()
     governs = _policy_types(obj, spec, problems)
     rules = {d: _read_rules(obj, d, problems) if d in governs else None for d in Direction}
-    if len(problems) > before or pod_selector is None:
+    if len(problems) > before:
         return None
     assert obj.namespace is not None
     return NetworkPolicy(
@@ -133,14 +139,20 @@ def read_network_policy(obj: KubeObject, problems: list[str]) -> NetworkPolicy |
 def _policy_types(
     obj: KubeObject, spec: Mapping[str, Any], problems: list[str]
 ) -> frozenset[Direction]:
-    """Explicit policyTypes, or Ingress plus Egress only when egress rules are present."""
+    """Explicit policyTypes, or (absent or empty, as the API server defaults them) Ingress
+    plus Egress only when egress rules are present."""
     raw = spec.get("policyTypes")
-    if raw is None:
-        return frozenset(
-            {Direction.INGRESS} | ({Direction.EGRESS} if spec.get("egress") else set())
-        )
-    if not isinstance(raw, list):
+    if raw is not None and not isinstance(raw, list):
         problems.append(obj.problem(("spec", "policyTypes"), "must be a list"))
+        return frozenset()
+    if not raw:
+        egress = spec.get("egress")
+        return frozenset(
+            {Direction.INGRESS} | ({Direction.EGRESS} if isinstance(egress, list) and egress
+                                   else set())
+        )
+    if len(raw) > 2:
+        problems.append(obj.problem(("spec", "policyTypes"), "may not list more than two"))
         return frozenset()
     directions = set()
     for index, value in enumerate(raw):
@@ -169,6 +181,7 @@ def _read_rules(obj: KubeObject, direction: Direction, problems: list[str]) -> t
         if not isinstance(entry, Mapping):
             problems.append(obj.problem(rule_path, "a rule must be a mapping"))
             continue
+        _unknown_fields(obj, rule_path, entry, {direction.peers_field, "ports"}, problems)
         peers = _read_peers(obj, (*rule_path, direction.peers_field), problems)
         ports = _read_ports(obj, (*rule_path, "ports"), problems)
         rules.append(Rule(peers=peers, ports=ports, index=index))
@@ -177,10 +190,10 @@ def _read_rules(obj: KubeObject, direction: Direction, problems: list[str]) -> t
 
 def _read_peers(obj: KubeObject, path: FieldPath, problems: list[str]) -> tuple[Peer, ...] | None:
     raw = obj.get(path)
-    if not raw:  # absent or empty: every peer
-        return None
-    if not isinstance(raw, list):
+    if raw is not None and not isinstance(raw, list):
         problems.append(obj.problem(path, "must be a list"))
+        return None
+    if not raw:  # absent or empty: every peer
         return None
     peers = []
     for index, entry in enumerate(raw):
@@ -194,6 +207,7 @@ def _read_peer(obj: KubeObject, path: FieldPath, raw: Any, problems: list[str]) 
     if not isinstance(raw, Mapping):
         problems.append(obj.problem(path, "a peer must be a mapping"))
         return None
+    _unknown_fields(obj, path, raw, {"podSelector", "namespaceSelector", "ipBlock"}, problems)
     present = [k for k in ("podSelector", "namespaceSelector", "ipBlock") if raw.get(k) is not None]
     if not present:
         problems.append(obj.problem(path, "a peer needs podSelector, namespaceSelector or ipBlock"))
@@ -216,9 +230,11 @@ def _read_ip_block(
     if not isinstance(raw, Mapping):
         problems.append(obj.problem(path, "must be a mapping with cidr and except"))
         return None
+    _unknown_fields(obj, path, raw, {"cidr", "except"}, problems)
     cidr = _read_cidr(obj, (*path, "cidr"), raw.get("cidr"), problems)
     excepts = []
-    raw_excepts = raw.get("except") or []
+    raw_excepts = raw.get("except")
+    raw_excepts = [] if raw_excepts is None else raw_excepts
     if not isinstance(raw_excepts, list):
         problems.append(obj.problem((*path, "except"), "must be a list"))
         return None
@@ -226,9 +242,13 @@ def _read_ip_block(
         network = _read_cidr(obj, (*path, "except", index), text, problems)
         if network is None or cidr is None:
             continue
-        if network.version != cidr.version or not network.subnet_of(cidr):  # type: ignore[arg-type]
+        if (
+            network.version != cidr.version
+            or not network.subnet_of(cidr)  # type: ignore[arg-type]
+            or network.prefixlen <= cidr.prefixlen
+        ):
             problems.append(
-                obj.problem((*path, "except", index), f"{network} is not inside {cidr}")
+                obj.problem((*path, "except", index), f"{network} is not strictly inside {cidr}")
             )
             continue
         excepts.append(network)
@@ -245,6 +265,9 @@ def _read_cidr(obj: KubeObject, path: FieldPath, raw: Any, problems: list[str]) 
     if not isinstance(raw, str):
         problems.append(obj.problem(path, "required: a CIDR such as 10.0.0.0/8"))
         return None
+    if not _PREFIX_LENGTH.search(raw):
+        problems.append(obj.problem(path, f"{raw!r} needs a prefix length, as in 10.0.0.0/8"))
+        return None
     try:
         # strict=False: the API server accepts host bits set (10.0.0.1/8 means 10.0.0.0/8).
         return ipaddress.ip_network(raw, strict=False)
@@ -257,10 +280,10 @@ def _read_ports(
     obj: KubeObject, path: FieldPath, problems: list[str]
 ) -> tuple[PortSpec, ...] | None:
     raw = obj.get(path)
-    if not raw:
-        return None
-    if not isinstance(raw, list):
+    if raw is not None and not isinstance(raw, list):
         problems.append(obj.problem(path, "must be a list"))
+        return None
+    if not raw:  # absent or empty: every port of every protocol
         return None
     specs = []
     for index, entry in enumerate(raw):
@@ -275,6 +298,7 @@ def _read_port(obj: KubeObject, path: FieldPath, raw: Any, problems: list[str]) 
         problems.append(obj.problem(path, "a port entry must be a mapping"))
         return None
     before = len(problems)
+    _unknown_fields(obj, path, raw, {"protocol", "port", "endPort"}, problems)
     protocol = read_protocol(obj, (*path, "protocol"), raw.get("protocol"), problems)
     port, end_port = raw.get("port"), raw.get("endPort")
     if isinstance(port, str):
@@ -303,3 +327,19 @@ def _read_end_port(
         problems.append(obj.problem((*path, "endPort"), f"{end_port} is below port {port}"))
         return None
     return end_port
+
+
+def _unknown_fields(
+    obj: KubeObject,
+    path: FieldPath,
+    raw: Mapping[str, Any],
+    known: frozenset[str] | set[str],
+    problems: list[str],
+) -> None:
+    """kubectl's strict validation refuses unknown fields; a typo such as `form:` would
+    otherwise turn a restricted rule into one that admits everything."""
+    problems.extend(
+        obj.problem((*path, str(key)), "unknown field")
+        for key in sorted(map(str, raw))
+        if key not in known
+    )

@@ -7,6 +7,7 @@ every class costs a few big-int operations per requirement, not one test per pod
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -65,6 +66,7 @@ class PodClass:
     namespace: str
     labels: Mapping[str, str]
     varying_labels: frozenset[str]
+    varying_patterns: Mapping[str, str]
     ports: tuple[ContainerPort, ...]
     host_network: bool
     workloads: tuple[Workload, ...]
@@ -78,6 +80,7 @@ def pod_classes(workloads: Sequence[Workload]) -> list[PodClass]:
             w.namespace,
             tuple(sorted(w.labels.items())),
             tuple(sorted(w.varying_labels)),
+            tuple(sorted(w.varying_patterns.items())),
             w.ports,
             w.host_network,
         )
@@ -88,6 +91,7 @@ def pod_classes(workloads: Sequence[Workload]) -> list[PodClass]:
             namespace=members[0].namespace,
             labels=members[0].labels,
             varying_labels=members[0].varying_labels,
+            varying_patterns=members[0].varying_patterns,
             ports=members[0].ports,
             host_network=members[0].host_network,
             workloads=tuple(members),
@@ -106,6 +110,8 @@ class ClassIndex:
         self._by_pair: dict[tuple[str, str], int] = {}
         self._by_key: dict[str, int] = {}
         self._varying: dict[str, int] = {}
+        # varying key -> value shape (None: any value) -> classes
+        self._shapes: dict[str, dict[str | None, int]] = {}
         self.in_namespace: dict[str, int] = {}
         self.host_network = 0
         self._namespace_matches: dict[Selector, dict[str, Truth]] = {}
@@ -116,6 +122,9 @@ class ClassIndex:
                 self._by_key[pair[0]] = self._by_key.get(pair[0], 0) | bit
             for key in c.varying_labels:
                 self._varying[key] = self._varying.get(key, 0) | bit
+                shapes = self._shapes.setdefault(key, {})
+                shape = c.varying_patterns.get(key)
+                shapes[shape] = shapes.get(shape, 0) | bit
             self.in_namespace[c.namespace] = self.in_namespace.get(c.namespace, 0) | bit
             if c.host_network:
                 self.host_network |= bit
@@ -139,9 +148,22 @@ class ClassIndex:
         with_value = 0
         for value in r.values:
             with_value |= self._by_pair.get((r.key, value), 0)
+        # Varying values are undecided only where their shape allows one of the values.
+        undecided = self._could_take(r.key, r.values)
         if r.operator is Operator.IN:
-            return Bits(with_value, varying)
-        return Bits(self.universe & ~has_key | (has_key & ~varying & ~with_value), varying)
+            return Bits(with_value, undecided)
+        decided_out = varying & ~undecided
+        return Bits(
+            self.universe & ~has_key | (has_key & ~varying & ~with_value) | decided_out,
+            undecided,
+        )
+
+    def _could_take(self, key: str, values: frozenset[str]) -> int:
+        bits = 0
+        for shape, classes in self._shapes.get(key, {}).items():
+            if shape is None or any(re.fullmatch(shape, v) for v in values):
+                bits |= classes
+        return bits
 
     def namespaces_matching(self, selector: Selector) -> dict[str, Truth]:
         """Namespaces of the input that `selector` may match, with how sure that is."""
@@ -160,25 +182,25 @@ class ClassIndex:
 
     def peer(self, peer: Peer, policy_namespace: str) -> tuple[Bits, dict[str, set[str]]]:
         """Classes a pod peer admits, and for the undecided ones, why, by namespace."""
-        reasons: dict[str, set[str]] = {}
-        pods = Bits(self.universe) if peer.pod_selector is None else self.pods(peer.pod_selector)
-        if pods.maybe and peer.pod_selector is not None:
-            why = self._varying_reason(peer.pod_selector)
-            for name, members in self.in_namespace.items():
-                if members & pods.maybe:
-                    reasons.setdefault(name, set()).add(why)
+        selector = peer.pod_selector
+        pods = Bits(self.universe) if selector is None else self.pods(selector)
+        per_pod = self._varying_reason(selector) if selector is not None and pods.maybe else ""
         if peer.namespace_selector is None:
-            return pods.restrict(self.in_namespace.get(policy_namespace, 0)), reasons
-        result = Bits()
-        for name, truth in self.namespaces_matching(peer.namespace_selector).items():
+            namespaces = {policy_namespace: Truth.YES}
+        else:
+            namespaces = self.namespaces_matching(peer.namespace_selector)
+        result, reasons = Bits(), {}
+        for name, truth in namespaces.items():
             members = self.in_namespace.get(name, 0)
-            if truth is Truth.YES:
-                result = result | pods.restrict(members)
-            elif pods.any & members:
-                result = result | Bits(0, pods.any & members)
-                reasons.setdefault(name, set()).add(
-                    f"labels of namespace {name} are not in the input"
-                )
+            part = pods.restrict(members) if truth is Truth.YES else Bits(0, pods.any & members)
+            why = set()
+            if per_pod and pods.maybe & members:
+                why.add(per_pod)
+            if truth is Truth.MAYBE and part.maybe:
+                why.add(f"labels of namespace {name} are not in the input")
+            if why:
+                reasons[name] = why
+            result = result | part
         return result, reasons
 
     def _varying_reason(self, selector: Selector) -> str:

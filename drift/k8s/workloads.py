@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from drift.k8s.kinds import WORKLOAD_KINDS
@@ -54,6 +54,29 @@ _VARYING_LABELS: dict[str, frozenset[str]] = {
 }
 _INDEXED_JOB_LABEL = "batch.kubernetes.io/job-completion-index"
 
+_ORDINAL = "(0|[1-9][0-9]*)"
+_UID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def _value_patterns(kind: str, name: str) -> dict[str, str]:
+    """What the controller's per-pod values look like, where the API fixes their shape: a
+    StatefulSet names its pods `<name>-<ordinal>`, a CronJob its Jobs `<name>-<minutes>`.
+    A selector whose values cannot take that shape is decided (NO), not unknown."""
+    own = re.escape(name)
+    patterns = {
+        "apps.kubernetes.io/pod-index": _ORDINAL,
+        "pod-template-generation": "[1-9][0-9]*",
+        "controller-uid": _UID,
+        "batch.kubernetes.io/controller-uid": _UID,
+        _INDEXED_JOB_LABEL: _ORDINAL,
+    }
+    if kind == "StatefulSet":
+        patterns["statefulset.kubernetes.io/pod-name"] = f"{own}-{_ORDINAL}"
+    if kind == "CronJob":
+        patterns["job-name"] = patterns["batch.kubernetes.io/job-name"] = f"{own}-[0-9]+"
+    return patterns
+
+
 # Kinds whose spec.selector is required and must match the template labels (apps/v1).
 _SELECTOR_REQUIRED = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 
@@ -77,6 +100,8 @@ class Workload:
     name: str
     labels: Mapping[str, str]
     varying_labels: frozenset[str]
+    # The shape (a regular expression) of a varying label's values, where it is known.
+    varying_patterns: Mapping[str, str] = field(default_factory=dict)
     service_account: str
     automount_token: bool | None
     host_network: bool
@@ -85,7 +110,9 @@ class Workload:
 
     @property
     def label_view(self) -> LabelView:
-        return LabelView(known=self.labels, varying=self.varying_labels)
+        return LabelView(
+            known=self.labels, varying=self.varying_labels, patterns=self.varying_patterns
+        )
 
     @property
     def is_bare_pod(self) -> bool:
@@ -166,6 +193,9 @@ def read_workload(obj: KubeObject, problems: list[str]) -> Workload | None:
         name=obj.name,
         labels=labels,
         varying_labels=varying,
+        varying_patterns={
+            k: v for k, v in _value_patterns(obj.kind, obj.name).items() if k in varying
+        },
         service_account=str(service_account),
         automount_token=automount,
         host_network=spec.get("hostNetwork") is True,

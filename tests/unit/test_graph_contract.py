@@ -21,7 +21,7 @@ from drift.ports import PortSet
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "graph-v1.schema.json").read_text())
-EXAMPLE = ROOT / "examples" / "online-shop"
+EXAMPLE = ROOT / "examples" / "online-shop" / "manifests"
 
 
 def example_docs() -> list[dict]:
@@ -43,7 +43,7 @@ def test_example_graph_validates_against_the_published_schema() -> None:
     jsonschema.validate(output, SCHEMA)
     assert output["schema"] == "design-drift/graph/v1"
     types = {n["type"] for n in output["nodes"]}
-    assert types == {"workload", "identity", "network", "unlisted"}
+    assert types == {"workload", "identity", "network", "unlisted", "zone"}
 
 
 def test_nodes_are_sorted_by_id_and_edges_by_type_source_target() -> None:
