@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
+from drift.errors import ManifestError
 from drift.gcpause import paused_gc
 from drift.ids import INTERNET_ID, k8s_object_id, namespace_id, network_id, unlisted_id
 from drift.k8s.connectivity import Connectivity, Endpoint, PairResult, compute
+from drift.k8s.exposure import Exposure, read_exposures
 from drift.k8s.inventory import Inventory, token_automounted
 from drift.k8s.workloads import Workload
 from drift.model import (
     ConnectsEdge,
+    Evidence,
+    ExposesEdge,
+    ExposureScope,
     IdentityNode,
     NetworkNode,
     RunsAsEdge,
@@ -18,7 +24,9 @@ from drift.model import (
     UnlistedNode,
     WorkloadNode,
     ZoneNode,
+    wider_scope,
 )
+from drift.ports import PortSet
 
 
 def build_graph(inventory: Inventory) -> SystemGraph:
@@ -32,6 +40,7 @@ def _build_graph(inventory: Inventory) -> SystemGraph:
     _add_workloads(graph, inventory, connectivity)
     _add_identities(graph, inventory)
     _add_zones(graph, inventory)
+    _add_exposures(graph, inventory)
     _add_address_nodes(graph, inventory.cluster, connectivity)
     ids = _EndpointIds(inventory.cluster, connectivity)
     for pair in connectivity.pairs:
@@ -77,6 +86,35 @@ def _add_zones(graph: SystemGraph, inventory: Inventory) -> None:
             )
         )
     graph.add_node(ZoneNode(id=INTERNET_ID, name=INTERNET_ID, kind="Internet"))
+
+
+def _add_exposures(graph: SystemGraph, inventory: Inventory) -> None:
+    """One `exposes` edge from the internet per published workload: every publishing object
+    as evidence, the widest scope, the union of ports."""
+    problems: list[str] = []
+    exposures = read_exposures(inventory, problems)
+    if problems:
+        raise ManifestError(problems)
+    by_workload: dict[str, list[Exposure]] = defaultdict(list)
+    for exposure in exposures.resolved:
+        by_workload[workload_id(inventory.cluster, exposure.workload)].append(exposure)
+    for target, found in sorted(by_workload.items()):
+        scope, ports = ExposureScope.NODE, PortSet.empty()
+        for exposure in found:
+            scope, ports = wider_scope(scope, exposure.scope), ports | exposure.ports
+        via = tuple(Evidence(text=_via_text(e), source=e.source) for e in found)
+        graph.add_edge(
+            ExposesEdge(source=INTERNET_ID, target=target, via=via, scope=scope, ports=ports)
+        )
+    graph.notes.extend(
+        f"{u.source}: {u.via} is published ({u.scope}) but {u.reason}" for u in exposures.unresolved
+    )
+
+
+def _via_text(exposure: Exposure) -> str:
+    if not exposure.reasons:
+        return exposure.via
+    return f"{exposure.via} ({'; '.join(exposure.reasons)})"
 
 
 def _add_identities(graph: SystemGraph, inventory: Inventory) -> None:

@@ -206,6 +206,9 @@ class SystemGraph:
     def __init__(self, *, cluster: str) -> None:
         self.cluster = cluster
         self._graph = nx.MultiDiGraph()
+        # For a person: what the model could not place (a published Service with no
+        # selector...). Reported with every check; never a reason to drop anything.
+        self.notes: list[str] = []
 
     def add_node(self, node: Node) -> None:
         existing = self._graph.nodes.get(node.id)

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from drift.yamlread import Document, ReadProblem, read_documents
 from drift.collect import Collection, ReadOptions, ScopeOutcome, ScopeStatus
 from drift.errors import ManifestError
 from drift.k8s.kinds import canonical_group, is_cluster_scoped, is_modelled
 from drift.k8s.objects import FieldPath, KubeObject, SourceRef, format_path
+from drift.yamlread import Document, ReadProblem, read_documents
 
 log = logging.getLogger(__name__)
 

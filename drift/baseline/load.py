@@ -102,10 +102,11 @@ def _single_document(data: bytes, name: str) -> Document:
 
 
 def _located(name: str, document: Document, path: FieldPath, message: str) -> str:
-    line = None
-    for length in range(len(path), -1, -1):
-        line = document.lines.get(path[:length])
-        if line is not None:
+    line = document.line  # the document's own line, where no part of the path is written
+    for length in range(len(path), 0, -1):
+        found = document.lines.get(path[:length])
+        if found is not None:
+            line = found
             break
     where = f"{name}:{line}" if line is not None else name
     return f"{where}: {format_path(path)}: {message}" if path else f"{where}: {message}"

@@ -170,3 +170,12 @@ class Baseline(_Strict):
 
 
 KEYWORDS: tuple[str, ...] = ("internet", "cluster", "other-namespaces")
+
+
+def baseline_schema() -> dict[str, Any]:
+    """The JSON Schema of baseline documents, for editors (baselines/schema.json)."""
+    schema = Baseline.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://design-drift.invalid/schemas/baseline-v1.json"
+    schema["title"] = "design-drift baseline (apiVersion design-drift/v1)"
+    return schema

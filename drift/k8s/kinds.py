@@ -41,8 +41,31 @@ UNMODELLED_POLICY_KINDS: frozenset[GroupKind] = frozenset(
     }
 )
 
+# What publishes workloads past the cluster (drift.k8s.exposure): Services, Ingress, the
+# Gateway API and Istio's ingress gateway.
+EXPOSURE_KINDS: frozenset[GroupKind] = frozenset(
+    {
+        ("", "Service"),
+        ("networking.k8s.io", "Ingress"),
+        ("networking.k8s.io", "IngressClass"),
+        ("gateway.networking.k8s.io", "GatewayClass"),
+        ("gateway.networking.k8s.io", "Gateway"),
+        ("gateway.networking.k8s.io", "HTTPRoute"),
+        ("gateway.networking.k8s.io", "GRPCRoute"),
+        ("gateway.networking.k8s.io", "TLSRoute"),
+        ("gateway.networking.k8s.io", "TCPRoute"),
+        ("gateway.networking.k8s.io", "UDPRoute"),
+        ("gateway.networking.k8s.io", "ReferenceGrant"),
+        ("networking.istio.io", "Gateway"),
+        ("networking.istio.io", "VirtualService"),
+    }
+)
+
 MODELLED_KINDS: frozenset[GroupKind] = (
-    WORKLOAD_KINDS | {NETWORK_POLICY, NAMESPACE, SERVICE_ACCOUNT} | UNMODELLED_POLICY_KINDS
+    WORKLOAD_KINDS
+    | {NETWORK_POLICY, NAMESPACE, SERVICE_ACCOUNT}
+    | UNMODELLED_POLICY_KINDS
+    | EXPOSURE_KINDS
 )
 
 # Old groups that served the same kinds before they moved.

@@ -148,8 +148,8 @@ def _policy_types(
     if not raw:
         egress = spec.get("egress")
         return frozenset(
-            {Direction.INGRESS} | ({Direction.EGRESS} if isinstance(egress, list) and egress
-                                   else set())
+            {Direction.INGRESS}
+            | ({Direction.EGRESS} if isinstance(egress, list) and egress else set())
         )
     if len(raw) > 2:
         problems.append(obj.problem(("spec", "policyTypes"), "may not list more than two"))

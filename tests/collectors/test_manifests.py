@@ -330,7 +330,8 @@ def test_duplicates_that_differ_only_in_value_type_are_different(tmp_path: Path)
 
 def test_result_does_not_depend_on_document_order_or_file_split(tmp_path: Path) -> None:
     docs = [netpol(f"p{i}", namespace=f"ns{i % 3}") for i in range(8)]
-    docs += [netpol("p1", namespace="ns1"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"]
+    config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"
+    docs += [netpol("p1", namespace="ns1"), config_map]
     docs += ["apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"] * 2
     outcomes = set()
     for seed in range(5):

@@ -1,0 +1,285 @@
+"""`drift baseline propose`: a draft baseline that describes today's system exactly.
+
+Checking the same input against the draft finds nothing; the comments marked TIGHTEN tell the
+architect where today's system is looser than a secure design would be. The draft is YAML
+written by hand here (not dumped) so that it carries those comments and reads like a design.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from drift.model import (
+    ConnectsEdge,
+    EdgeType,
+    ExposesEdge,
+    ExposureScope,
+    NetworkNode,
+    NodeType,
+    SystemGraph,
+    UnlistedNode,
+    WorkloadNode,
+    wider_scope,
+)
+from drift.ports import MAX_PORT, MIN_PORT, PortSet
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(kw_only=True)
+class _Draft:
+    graph: SystemGraph
+    names: dict[str, str] = field(default_factory=dict)  # workload id -> service name
+    workloads: dict[str, list[WorkloadNode]] = field(default_factory=dict)  # by namespace
+
+
+def propose(graph: SystemGraph, *, source: str, name: str = "proposed") -> str:
+    """The YAML text of a baseline describing `graph` exactly."""
+    draft = _Draft(graph=graph)
+    _name_services(draft)
+    lines = [
+        f"# Drafted by `drift baseline propose` from {source}.",
+        "# It describes today's system exactly, so checking the same input finds nothing.",
+        "# Review every TIGHTEN note, remove what the design should not allow, then approve.",
+        "apiVersion: design-drift/v1",
+        "kind: Baseline",
+        "metadata:",
+        f"  name: {_q(name)}",
+        '  version: "1"',
+        f"cluster: {_q(graph.cluster)}",
+    ]
+    lines += _zones(draft)
+    lines += _services(draft)
+    lines += _flows(draft)
+    return "\n".join(lines) + "\n"
+
+
+_PLAIN = re.compile(r"^[a-z][-a-z0-9./]*$")
+_YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def _q(text: str) -> str:
+    """A YAML scalar for `text`: plain where YAML reads it back as the same string, else
+    quoted (JSON strings are valid YAML)."""
+    if _PLAIN.match(text) and text not in _YAML_WORDS:
+        return text
+    return json.dumps(text)
+
+
+def _name_services(draft: _Draft) -> None:
+    workloads = [n for n in draft.graph.nodes(NodeType.WORKLOAD) if isinstance(n, WorkloadNode)]
+    counts: dict[str, int] = defaultdict(int)
+    for w in workloads:
+        counts[w.name] += 1
+    for w in sorted(workloads, key=lambda w: w.id):
+        draft.workloads.setdefault(w.namespace, []).append(w)
+        name = w.name if counts[w.name] == 1 else f"{w.namespace}-{w.name}"
+        if name in draft.names.values():
+            name = f"{w.namespace}-{w.kind.lower()}-{w.name}"
+        draft.names[w.id] = name
+
+
+def _zones(draft: _Draft) -> list[str]:
+    lines = ["zones:"]
+    for namespace, members in sorted(draft.workloads.items()):
+        deny = [
+            d
+            for d, attr in (("Ingress", "isolated_ingress"), ("Egress", "isolated_egress"))
+            if all(getattr(w, attr) is True for w in members)
+        ]
+        lines += [f"  {_q(namespace)}:", f"    namespaces: [{_q(namespace)}]"]
+        if len(deny) < 2:
+            lines.append(
+                "    # TIGHTEN: not every pod here is isolated by a NetworkPolicy in "
+                "both directions; require defaultDeny once it is"
+            )
+        if deny:
+            value = "true" if len(deny) == 2 else json.dumps(deny)
+            lines += ["    require:", f"      defaultDeny: {value}"]
+    return lines if len(lines) > 1 else ["zones: {}"]
+
+
+def _services(draft: _Draft) -> list[str]:
+    exposures = _exposures(draft.graph)
+    lines = ["services:"]
+    for workload_id, name in sorted(draft.names.items(), key=lambda item: item[1]):
+        node = draft.graph.node(workload_id)
+        assert isinstance(node, WorkloadNode)
+        lines += _service(name, node, exposures.get(workload_id))
+    return lines if len(lines) > 1 else ["services: {}"]
+
+
+def _service(
+    name: str, w: WorkloadNode, exposure: tuple[ExposureScope, PortSet] | None
+) -> list[str]:
+    lines = [
+        f"  {_q(name)}:",
+        f"    zone: {_q(w.namespace)}",
+        "    select:",
+        f"      namespace: {_q(w.namespace)}",
+        f"      workloads: [{_q(f'{w.kind}/{w.name}')}]",
+    ]
+    if w.service_account == "default":
+        lines.append(
+            "    # TIGHTEN: runs on the namespace's default ServiceAccount; give it its own"
+        )
+    lines.append(f"    identity: {_q(w.service_account)}")
+    if not w.token_automounted:
+        lines.append("    automountToken: false")
+    if exposure is not None:
+        lines += _publication(*exposure)
+    return lines
+
+
+def _publication(scope: ExposureScope, ports: PortSet) -> list[str]:
+    lines = []
+    if scope is ExposureScope.UNKNOWN:
+        lines.append(
+            "    # TIGHTEN: how widely it is published is not known from the input; "
+            "public is assumed"
+        )
+    allowed = "public" if scope is ExposureScope.UNKNOWN else str(scope)
+    lines += ["    public:", f"      scope: {allowed}", f"      ports: {_port_list(ports)}"]
+    return lines
+
+
+def _exposures(graph: SystemGraph) -> dict[str, tuple[ExposureScope, PortSet]]:
+    found: dict[str, tuple[ExposureScope, PortSet]] = {}
+    for edge in graph.edges(EdgeType.EXPOSES):
+        assert isinstance(edge, ExposesEdge)
+        scope, ports = found.get(edge.target, (ExposureScope.NODE, PortSet.empty()))
+        found[edge.target] = (wider_scope(scope, edge.scope), ports | edge.ports)
+    return found
+
+
+def _port_list(ports: PortSet) -> str:
+    entries = []
+    for protocol, (lo, hi) in ports:
+        if (lo, hi) == (MIN_PORT, MAX_PORT):
+            entries.append(f"{{protocol: {protocol}}}")
+        elif lo == hi:
+            entries.append(f"{{protocol: {protocol}, port: {lo}}}")
+        else:
+            entries.append(f"{{protocol: {protocol}, port: {lo}, endPort: {hi}}}")
+    return "[" + ", ".join(entries) + "]"
+
+
+# -- flows ------------------------------------------------------------------------------------
+
+
+def _flows(draft: _Draft) -> list[str]:
+    by_pair: dict[tuple[str, str], PortSet] = {}
+    for edge in draft.graph.edges(EdgeType.CONNECTS):
+        assert isinstance(edge, ConnectsEdge)
+        if edge.ports:
+            key = (edge.source, edge.target)
+            by_pair[key] = by_pair.get(key, PortSet.empty()) | edge.ports
+    lines = ["flows:"]
+    named: dict[tuple[str, str], PortSet] = {}
+    for (source, target), ports in _merge_internet(draft, by_pair).items():
+        for s in _endpoints(draft, source):
+            for t in _endpoints(draft, target):
+                named[(s, t)] = named.get((s, t), PortSet.empty()) | ports
+    for (source, target), ports in sorted(named.items()):
+        lines += [f"  - from: {source}", f"    to: {target}"]
+        if ports == PortSet.every():
+            lines.append("    # TIGHTEN: every port of every protocol")
+        else:
+            lines.append(f"    ports: {_port_list(ports)}")
+    return lines if len(lines) > 1 else ["flows: []"]
+
+
+_INTERNET = "internet"
+
+
+def _merge_internet(
+    draft: _Draft, by_pair: dict[tuple[str, str], PortSet]
+) -> dict[tuple[str, str], PortSet]:
+    """Where a workload reaches (or is reached from) every address cell on the same ports,
+    one flow naming `internet` says so instead of one per cell."""
+    cells = {n.id for n in draft.graph.nodes(NodeType.NETWORK)}
+    merged = dict(by_pair)
+    for outward in (True, False):
+        per_workload: dict[str, dict[str, PortSet]] = defaultdict(dict)
+        for (source, target), ports in by_pair.items():
+            cell, other = (target, source) if outward else (source, target)
+            if cell in cells:
+                per_workload[other][cell] = ports
+        for other, reached in per_workload.items():
+            if set(reached) == cells and len(set(reached.values())) == 1:
+                for cell in cells:
+                    del merged[(other, cell) if outward else (cell, other)]
+                key = (other, _INTERNET) if outward else (_INTERNET, other)
+                merged[key] = next(iter(reached.values()))
+    return merged
+
+
+def _endpoints(draft: _Draft, node_id: str) -> Iterator[str]:
+    """How the design names a live node: a service, other-namespaces, or address ranges."""
+    if node_id == _INTERNET:
+        yield _INTERNET
+        return
+    if node_id in draft.names:
+        yield _q(draft.names[node_id])
+        return
+    node = draft.graph.node(node_id)
+    if isinstance(node, UnlistedNode):
+        yield "other-namespaces"
+    elif isinstance(node, NetworkNode):
+        yield from _address_endpoints(node)
+
+
+def _address_endpoints(node: NetworkNode) -> Iterator[str]:
+    """`{cidr, except}` ranges that cover exactly the cell's addresses, per IP version."""
+    for version in (4, 6):
+        spans = _spans([c for c in node.cidrs if ipaddress.ip_network(c).version == version])
+        if not spans:
+            continue
+        outer = _covering(spans, version)
+        holes = [
+            str(net)
+            for first, last in _gaps(
+                spans, int(outer.network_address), int(outer.broadcast_address)
+            )
+            for net in _summarize(first, last, version)
+        ]
+        text = f"{{cidr: {_q(str(outer))}"
+        yield text + (f", except: [{', '.join(_q(h) for h in holes)}]}}" if holes else "}")
+
+
+def _spans(cidrs: list[str]) -> list[tuple[int, int]]:
+    networks = [ipaddress.ip_network(c) for c in cidrs]
+    return sorted((int(n.network_address), int(n.broadcast_address)) for n in networks)
+
+
+def _covering(spans: list[tuple[int, int]], version: int) -> IPNetwork:
+    """The smallest CIDR containing every span."""
+    bits = 32 if version == 4 else 128
+    first, last = spans[0][0], max(hi for _, hi in spans)
+    host_bits = (first ^ last).bit_length()
+    base = first >> host_bits << host_bits
+    return ipaddress.ip_network(f"{_address(base, version)}/{bits - host_bits}")
+
+
+def _gaps(spans: list[tuple[int, int]], first: int, last: int) -> Iterator[tuple[int, int]]:
+    cursor = first
+    for lo, hi in spans:
+        if lo > cursor:
+            yield cursor, lo - 1
+        cursor = max(cursor, hi + 1)
+    if cursor <= last:
+        yield cursor, last
+
+
+def _summarize(first: int, last: int, version: int) -> Iterator[IPNetwork]:
+    start, end = _address(first, version), _address(last, version)
+    yield from ipaddress.summarize_address_range(start, end)
+
+
+def _address(value: int, version: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)

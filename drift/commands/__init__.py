@@ -1,0 +1,1 @@
+"""The `drift` subcommands, one module each; `drift.cli` assembles them."""

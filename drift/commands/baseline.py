@@ -1,0 +1,88 @@
+"""`drift baseline validate` and `drift baseline propose`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import click
+
+from drift.baseline.load import load_baseline
+from drift.baseline.model import baseline_schema
+from drift.baseline.propose import propose
+from drift.commands.common import (
+    EXAMPLE_MANIFESTS,
+    handle_errors,
+    manifest_options,
+    print_summary,
+    read_options,
+    write_output,
+)
+from drift.errors import BaselineError
+from drift.pipeline import collect_manifests, model_of
+
+
+@click.group()
+def baseline() -> None:
+    """Approved designs: validate them, draft one from a live system."""
+
+
+@baseline.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@handle_errors
+def validate(files: Sequence[str]) -> None:
+    """Check baseline files; report every problem of every file at once."""
+    problems: list[str] = []
+    for path in files:
+        try:
+            loaded = load_baseline(path)
+        except BaselineError as exc:
+            problems.extend(exc.problems)
+            continue
+        meta = loaded.baseline.metadata
+        click.echo(f"{path}: valid ({meta.name}, version {meta.version})")
+    if problems:
+        raise BaselineError(problems)
+
+
+@baseline.command("schema")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write here instead of stdout (the repository keeps baselines/schema.json).",
+)
+def schema_command(output: str | None) -> None:
+    """Print the JSON Schema of baseline documents, for editors that validate as you type."""
+    write_output(json.dumps(baseline_schema(), indent=2, sort_keys=True) + "\n", output)
+
+
+@baseline.command("propose")
+@manifest_options
+@click.option("--name", default="proposed", show_default=True, help="metadata.name of the draft.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write here instead of stdout.",
+)
+@handle_errors
+def propose_command(
+    paths: Sequence[str],
+    cluster: str,
+    namespace: str,
+    max_input_bytes: int,
+    quiet: bool,
+    name: str,
+    output: str | None,
+) -> None:
+    """Draft a baseline describing today's system exactly, with TIGHTEN notes to review."""
+    collection = collect_manifests(
+        list(paths) or [str(EXAMPLE_MANIFESTS)],
+        read_options(namespace, max_input_bytes),
+        sys.stdin.buffer,
+    )
+    model = model_of(collection, cluster=cluster)
+    write_output(propose(model.graph, source=collection.source, name=name), output)
+    print_summary(model.collection, model.inventory, quiet)

@@ -1,0 +1,122 @@
+"""What every command shares: options, the bundled example, error handling, exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from drift.collect import DEFAULT_MAX_INPUT_BYTES, Collection, ReadOptions
+from drift.errors import DriftError, InputError
+from drift.ids import cluster_name_problem
+from drift.k8s.inventory import Inventory
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "online-shop"
+EXAMPLE_MANIFESTS = EXAMPLE / "manifests"  # the approved state of the bundled example
+EXAMPLE_DRIFTED = EXAMPLE / "drifted"  # the same shop after three changes nobody approved
+EXAMPLE_BASELINE = EXAMPLE / "baseline.yaml"
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one-line messages and exit codes; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except DriftError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _check_cluster(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    problem = cluster_name_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
+def manifest_options(func: F) -> F:
+    """--manifests, --cluster, --namespace, --max-input-bytes and --quiet."""
+    decorators = [
+        click.option(
+            "--manifests",
+            "paths",
+            multiple=True,
+            metavar="PATH",
+            help="Manifest file or directory (repeatable); '-' reads stdin.",
+        ),
+        click.option(
+            "--cluster",
+            default="default",
+            show_default=True,
+            callback=_check_cluster,
+            help="Cluster name used in node ids.",
+        ),
+        click.option(
+            "--namespace",
+            default="default",
+            show_default=True,
+            help="Namespace for namespaced objects that set none (as kubectl -n).",
+        ),
+        click.option(
+            "--max-input-bytes",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_INPUT_BYTES,
+            show_default=True,
+            help="Refuse inputs larger than this in total.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="Do not print the summary on stderr."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def read_options(namespace: str, max_input_bytes: int) -> ReadOptions:
+    return ReadOptions(default_namespace=namespace, max_input_bytes=max_input_bytes)
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+def summary_lines(collection: Collection, inventory: Inventory) -> list[str]:
+    """What was read and what was left out, for a person reading stderr."""
+    lines = [
+        f"read {len(collection.objects)} objects from {collection.source}: "
+        f"{len(inventory.workloads)} workloads, {len(inventory.network_policies)} NetworkPolicies"
+    ]
+    if collection.skipped_kinds:
+        skipped = ", ".join(f"{k} ({n})" for k, n in sorted(collection.skipped_kinds.items()))
+        total = sum(collection.skipped_kinds.values())
+        lines.append(f"skipped {total} objects of kinds not modelled: {skipped}")
+    lines.extend(f"warning: {w}" for w in collection.warnings)
+    if inventory.unmodelled_policies:
+        kinds = ", ".join(f"{k} ({n})" for k, n in inventory.unmodelled_policies.items())
+        lines.append(f"not modelled, so the connections they touch are unknown: {kinds}")
+    return lines
+
+
+def print_summary(collection: Collection, inventory: Inventory, quiet: bool) -> None:
+    if not quiet:
+        for line in summary_lines(collection, inventory):
+            click.echo(line, err=True)

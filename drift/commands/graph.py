@@ -1,0 +1,56 @@
+"""`drift graph`: the computed live model as JSON or DOT."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from drift.commands.common import (
+    EXAMPLE_MANIFESTS,
+    handle_errors,
+    manifest_options,
+    print_summary,
+    read_options,
+    write_output,
+)
+from drift.export import dumps_dot, dumps_json
+from drift.gcpause import paused_gc
+from drift.pipeline import collect_manifests, model_of
+
+
+@click.command()
+@manifest_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "dot"]), default="json", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write here instead of stdout.",
+)
+@handle_errors
+def graph(
+    paths: Sequence[str],
+    cluster: str,
+    namespace: str,
+    max_input_bytes: int,
+    quiet: bool,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Print the computed live model (workloads, who may connect to whom) as JSON or DOT.
+
+    Without --manifests it reads the bundled example.
+    """
+    options = read_options(namespace, max_input_bytes)
+    with paused_gc():
+        collection = collect_manifests(
+            list(paths) or [str(EXAMPLE_MANIFESTS)], options, sys.stdin.buffer
+        )
+        model = model_of(collection, cluster=cluster)
+        text = dumps_json(model.graph) if fmt == "json" else dumps_dot(model.graph)
+    write_output(text, output)
+    print_summary(model.collection, model.inventory, quiet)

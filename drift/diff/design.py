@@ -1,0 +1,161 @@
+"""Where live nodes sit in the design: which service a workload is, which zone it is in,
+and which design endpoints (a service, a zone, a keyword, an address range) cover a node."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from drift.baseline.model import AddressEndpoint, Baseline, Endpoint, Zone, ZoneEndpoint
+from drift.model import NetworkNode, NodeType, SystemGraph, WorkloadNode, ZoneNode
+
+
+def service_subject(name: str) -> str:
+    return f"service:{name}"
+
+
+def zone_subject(name: str) -> str:
+    return f"zone:{name}"
+
+
+@dataclass(kw_only=True)
+class DesignMap:
+    """The live model read in the design's words."""
+
+    baseline: Baseline
+    graph: SystemGraph
+    service_of: dict[str, str] = field(default_factory=dict)  # workload id -> service
+    zone_of_namespace: dict[str, str] = field(default_factory=dict)
+    members: dict[str, list[WorkloadNode]] = field(default_factory=dict)  # service -> workloads
+    notes: list[str] = field(default_factory=list)
+
+    def workloads(self) -> Iterator[WorkloadNode]:
+        for node in self.graph.nodes(NodeType.WORKLOAD):
+            assert isinstance(node, WorkloadNode)
+            yield node
+
+    def subject(self, node_id: str) -> str:
+        """The stable name a finding uses: `service:<name>` for designed workloads, else the
+        node id (an unknown workload, an address cell, the unlisted pods)."""
+        service = self.service_of.get(node_id)
+        return service_subject(service) if service else node_id
+
+    def zone_of(self, node_id: str) -> str | None:
+        node = self.graph.node(node_id)
+        if isinstance(node, WorkloadNode):
+            return self.zone_of_namespace.get(node.namespace)
+        return None
+
+
+def map_design(baseline: Baseline, graph: SystemGraph) -> DesignMap:
+    design = DesignMap(baseline=baseline, graph=graph)
+    design.zone_of_namespace = _zones_of_namespaces(baseline, graph, design.notes)
+    for name in baseline.services:
+        design.members[name] = []
+    for workload in design.workloads():
+        services = [n for n, s in baseline.services.items() if _selects(baseline, n, workload)]
+        if len(services) > 1:
+            design.notes.append(
+                f"{workload.id} is selected by several services ({', '.join(services)}); "
+                f"judged as {services[0]}"
+            )
+        if services:
+            design.service_of[workload.id] = services[0]
+            design.members[services[0]].append(workload)
+    return design
+
+
+def service_namespace(baseline: Baseline, name: str) -> str | None:
+    service = baseline.services[name]
+    if service.select.namespace is not None:
+        return service.select.namespace
+    zone = baseline.zones.get(service.zone)
+    return zone.namespaces[0] if zone is not None and len(zone.namespaces) == 1 else None
+
+
+def _selects(baseline: Baseline, name: str, workload: WorkloadNode) -> bool:
+    select = baseline.services[name].select
+    if workload.namespace != service_namespace(baseline, name):
+        return False
+    if f"{workload.kind}/{workload.name}" in select.workloads:
+        return True
+    labels = select.labels
+    return bool(labels) and all(workload.labels.get(k) == v for k, v in labels.items())
+
+
+def _zones_of_namespaces(
+    baseline: Baseline, graph: SystemGraph, notes: list[str]
+) -> dict[str, str]:
+    zones: dict[str, str] = {}
+    for node in graph.nodes(NodeType.ZONE):
+        if not isinstance(node, ZoneNode) or node.kind != "Namespace":
+            continue
+        matching = [n for n, z in baseline.zones.items() if _in_zone(z, node)]
+        if len(matching) > 1:
+            notes.append(
+                f"namespace {node.name} is in several zones ({', '.join(matching)}); "
+                f"judged in {matching[0]}"
+            )
+        if matching:
+            zones[node.name] = matching[0]
+    return zones
+
+
+def _in_zone(zone: Zone, namespace: ZoneNode) -> bool:
+    if namespace.name in zone.namespaces:
+        return True
+    labels = zone.namespace_labels
+    return bool(labels) and all(namespace.labels.get(k) == v for k, v in labels.items())
+
+
+# -- which design endpoints cover a live node -------------------------------------------------
+
+
+def endpoint_keys(design: DesignMap, node_id: str) -> list[str]:
+    """The keys of the design endpoints that name `node_id` exactly (flows are indexed by
+    them): its service, its zone, and the keywords covering it. Address ranges are matched
+    separately (see `covers_addresses`)."""
+    node = design.graph.node(node_id)
+    if isinstance(node, WorkloadNode):
+        keys = ["cluster"]
+        service = design.service_of.get(node_id)
+        if service:
+            keys.append(f"service:{service}")
+        zone = design.zone_of_namespace.get(node.namespace)
+        keys.append(f"zone:{zone}" if zone else "other-namespaces")
+        return keys
+    if isinstance(node, NetworkNode):
+        return ["internet"]
+    if node.type is NodeType.UNLISTED:
+        return ["cluster", "other-namespaces"]
+    return []
+
+
+def endpoint_key(endpoint: Endpoint) -> str | None:
+    """The index key of a non-address endpoint; None for an address range."""
+    if isinstance(endpoint, ZoneEndpoint):
+        return f"zone:{endpoint.zone}"
+    if isinstance(endpoint, AddressEndpoint):
+        return None
+    if endpoint in ("internet", "cluster", "other-namespaces"):
+        return endpoint
+    return f"service:{endpoint}"
+
+
+def covers_addresses(endpoint: AddressEndpoint, cidr_text: str) -> bool:
+    """Whether every address of `cidr_text` is inside the range and outside its exceptions."""
+    outer = ipaddress.ip_network(endpoint.cidr)
+    cidr = ipaddress.ip_network(cidr_text)
+    if cidr.version != outer.version or not cidr.subnet_of(outer):  # type: ignore[arg-type]
+        return False
+    return not any(cidr.overlaps(ipaddress.ip_network(e)) for e in endpoint.except_)
+
+
+def zone_members(design: DesignMap) -> Mapping[str, list[WorkloadNode]]:
+    by_zone: dict[str, list[WorkloadNode]] = {name: [] for name in design.baseline.zones}
+    for workload in design.workloads():
+        zone = design.zone_of_namespace.get(workload.namespace)
+        if zone:
+            by_zone[zone].append(workload)
+    return by_zone

@@ -1,0 +1,49 @@
+"""The stages composed, as in DESIGN.md's diagram: collect → semantics → graph → diff.
+
+Only collecting touches I/O (through a collector plugin); everything after is pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from drift.baseline.load import LoadedBaseline
+from drift.build import build_graph
+from drift.collect import Collection, KubernetesCollector, ReadOptions
+from drift.diff.check import check
+from drift.findings import CheckResult
+from drift.gcpause import paused_gc
+from drift.k8s.inventory import Inventory, build_inventory
+from drift.model import SystemGraph
+from drift.plugins import COLLECTORS_GROUP, load_plugin
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveModel:
+    """What one collection gave and the model built from it."""
+
+    collection: Collection
+    inventory: Inventory
+    graph: SystemGraph
+
+
+def collect_manifests(
+    paths: Sequence[str], options: ReadOptions, stdin: BinaryIO | None = None
+) -> Collection:
+    factory = load_plugin(COLLECTORS_GROUP, "manifests")
+    collector: KubernetesCollector = factory(paths, stdin=stdin)
+    return collector.collect(options)
+
+
+def model_of(collection: Collection, *, cluster: str) -> LiveModel:
+    with paused_gc():
+        inventory = build_inventory(cluster, collection.objects)
+        graph = build_graph(inventory)
+    return LiveModel(collection=collection, inventory=inventory, graph=graph)
+
+
+def check_model(baseline: LoadedBaseline, model: LiveModel) -> CheckResult:
+    with paused_gc():
+        return check(baseline, model.graph, source=model.collection.source)
