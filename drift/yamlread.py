@@ -125,7 +125,6 @@ def read_documents(data: bytes, *, json_fallback: bool = False) -> Iterator[Docu
 
 # A line that starts a new document ("---" or "...", alone or followed by white space). Such
 # a line inside a collection is a syntax error, so a split here never joins two documents.
-_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=\s|$)", re.MULTILINE)
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
 # Anything that could be an alias (`*name`) outside one-line quoted text; false alarms only
 # cost the careful path, and a miss is still bounded by the walk's node budget.
@@ -133,14 +132,26 @@ _ALIAS_LIKE = re.compile(r"(?:^|[\s\[{,:])\*[^\s\[\]{},]")
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"")
 
 
+# libyaml's composer recurses in C once per nesting level and crashes the interpreter tens of
+# thousands of levels deep. Text whose nesting is provably below this bound is composed
+# directly; the walk that follows still refuses anything deeper than MAX_DEPTH.
+SAFE_COMPOSE_DEPTH = 1_000
+
+_COMMENT = re.compile(r"(?:^|[ \t])#.*$", re.MULTILINE)
+_NOT_BRACKET = re.compile(r"[^\[\]{}\n]+")
+_SEQUENCE_PREFIX = re.compile(r"^[ \t]*((?:[-?][ \t]+)+)", re.MULTILINE)
+
+
 def _read_shallow(text: str) -> list[Document | ReadProblem] | None:
     """The documents of `text` composed directly, when the text alone proves there are no
-    aliases and no nesting near MAX_DEPTH; None when it does not (take the careful path,
-    which checks depth on the event stream before composing). Skipping that extra parse
-    halves the reading time of ordinary manifests."""
-    if _ALIAS_LIKE.search(_QUOTED.sub("", text)) or any(
-        _nesting_bound(chunk) > MAX_DEPTH for chunk in _DOCUMENT_MARKER.split(text)
-    ):
+    aliases and no nesting near SAFE_COMPOSE_DEPTH; None when it does not (take the careful
+    path, which checks depth on the event stream before composing). Skipping that extra
+    parse halves the reading time of ordinary manifests and baselines."""
+    bare = _COMMENT.sub("", _QUOTED.sub("q", text))
+    if _ALIAS_LIKE.search(bare):
+        return None
+    bound = _nesting_bound(bare)
+    if bound is None or bound > SAFE_COMPOSE_DEPTH:
         return None
     documents = list(_compose(text, None, budget=max(MIN_EXPANSION, len(text))))
     if any(isinstance(d, ReadProblem) for d in documents):
@@ -148,13 +159,33 @@ def _read_shallow(text: str) -> list[Document | ReadProblem] | None:
     return documents
 
 
-def _nesting_bound(chunk: str) -> int:
-    """An upper bound on the nesting depth of one document: every level adds indentation
-    (a block sequence may share its key's, hence twice), an indicator on the same line
-    (at least two characters each), or a flow bracket."""
-    indent = max((len(m) for m in _INDENT.findall(chunk)), default=0)
-    longest = max((len(line) for line in chunk.splitlines()), default=0)
-    return 2 * (indent + 1) + longest // 2 + chunk.count("[") + chunk.count("{")
+def _nesting_bound(bare: str) -> int | None:
+    """An upper bound on nesting depth, from text without comments and one-line quoted
+    scalars; None when the text is not simple enough to bound this way.
+
+    Block levels each need more indentation (a sequence may share its key's, hence twice)
+    or a compact indicator at the start of the line (`- - x`, `- key: v`). Flow levels need
+    brackets: when a quote is left (a scalar spanning lines, an apostrophe) or a line's
+    brackets do not balance on that line, the text is not bounded here at all.
+    """
+    if "'" in bare or '"' in bare:
+        return None
+    flow = 0
+    for line in set(_NOT_BRACKET.sub("", bare).split("\n")):
+        if len(line) // 2 > SAFE_COMPOSE_DEPTH:
+            return None  # too deep to take this path; and reducing it would be slow
+        reduced = line
+        while True:
+            shorter = reduced.replace("[]", "").replace("{}", "")
+            if shorter == reduced:
+                break
+            reduced = shorter
+        if reduced:
+            return None
+        flow = max(flow, len(line) // 2)
+    indent = max((len(m) for m in _INDENT.findall(bare)), default=0)
+    compact = max((len(m) for m in _SEQUENCE_PREFIX.findall(bare)), default=0)
+    return 2 * (indent + 1) + compact + 2 + flow
 
 
 def _not_utf8(exc: UnicodeDecodeError) -> ReadProblem:

@@ -26,7 +26,7 @@ from drift.model import (
     WorkloadNode,
     wider_scope,
 )
-from drift.ports import MAX_PORT, MIN_PORT, PortSet
+from drift.ports import MAX_PORT, MIN_PORT, PortSet, Protocol
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -158,14 +158,15 @@ def _exposures(graph: SystemGraph) -> dict[str, tuple[ExposureScope, PortSet]]:
 
 
 def _port_list(ports: PortSet) -> str:
+    """`[{port: 80}, {protocol: UDP, port: 53}]`: TCP, the default, goes unsaid."""
     entries = []
     for protocol, (lo, hi) in ports:
-        if (lo, hi) == (MIN_PORT, MAX_PORT):
-            entries.append(f"{{protocol: {protocol}}}")
-        elif lo == hi:
-            entries.append(f"{{protocol: {protocol}, port: {lo}}}")
-        else:
-            entries.append(f"{{protocol: {protocol}, port: {lo}, endPort: {hi}}}")
+        fields = [] if protocol is Protocol.TCP else [f"protocol: {protocol}"]
+        if (lo, hi) != (MIN_PORT, MAX_PORT):
+            fields.append(f"port: {lo}")
+            if hi != lo:
+                fields.append(f"endPort: {hi}")
+        entries.append("{" + ", ".join(fields) + "}")
     return "[" + ", ".join(entries) + "]"
 
 

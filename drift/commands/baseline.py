@@ -17,6 +17,7 @@ from drift.commands.common import (
     manifest_options,
     print_summary,
     read_options,
+    without_gc_pauses,
     write_output,
 )
 from drift.errors import BaselineError
@@ -68,6 +69,7 @@ def schema_command(output: str | None) -> None:
     help="Write here instead of stdout.",
 )
 @handle_errors
+@without_gc_pauses
 def propose_command(
     paths: Sequence[str],
     cluster: str,

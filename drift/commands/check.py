@@ -19,6 +19,7 @@ from drift.commands.common import (
     manifest_options,
     print_summary,
     read_options,
+    without_gc_pauses,
     write_output,
 )
 from drift.findings import CheckResult, Severity
@@ -63,6 +64,7 @@ FAIL_ON = ["none", *(str(s) for s in Severity)]
     "--fail-on-unknown", is_flag=True, help="Count answers the input does not decide as findings."
 )
 @handle_errors
+@without_gc_pauses
 def check(
     baseline_path: str | None,
     paths: Sequence[str],

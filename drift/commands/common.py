@@ -12,6 +12,7 @@ import click
 
 from drift.collect import DEFAULT_MAX_INPUT_BYTES, Collection, ReadOptions
 from drift.errors import DriftError, InputError
+from drift.gcpause import paused_gc
 from drift.ids import cluster_name_problem
 from drift.k8s.inventory import Inventory
 
@@ -39,6 +40,18 @@ def handle_errors(func: F) -> F:
         except DriftError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def without_gc_pauses(func: F) -> F:
+    """Run a one-shot command with the cyclic GC paused (see drift.gcpause): it builds
+    millions of acyclic objects and exits."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with paused_gc():
+            return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 

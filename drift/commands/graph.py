@@ -13,6 +13,7 @@ from drift.commands.common import (
     manifest_options,
     print_summary,
     read_options,
+    without_gc_pauses,
     write_output,
 )
 from drift.export import dumps_dot, dumps_json
@@ -32,6 +33,7 @@ from drift.pipeline import collect_manifests, model_of
     help="Write here instead of stdout.",
 )
 @handle_errors
+@without_gc_pauses
 def graph(
     paths: Sequence[str],
     cluster: str,

@@ -3,6 +3,7 @@ and which design endpoints (a service, a zone, a keyword, an address range) cove
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -53,8 +54,9 @@ def map_design(baseline: Baseline, graph: SystemGraph) -> DesignMap:
     design.zone_of_namespace = _zones_of_namespaces(baseline, graph, design.notes)
     for name in baseline.services:
         design.members[name] = []
+    index = _SelectionIndex(baseline)
     for workload in design.workloads():
-        services = [n for n, s in baseline.services.items() if _selects(baseline, n, workload)]
+        services = index.services_of(workload)
         if len(services) > 1:
             design.notes.append(
                 f"{workload.id} is selected by several services ({', '.join(services)}); "
@@ -74,14 +76,31 @@ def service_namespace(baseline: Baseline, name: str) -> str | None:
     return zone.namespaces[0] if zone is not None and len(zone.namespaces) == 1 else None
 
 
-def _selects(baseline: Baseline, name: str, workload: WorkloadNode) -> bool:
-    select = baseline.services[name].select
-    if workload.namespace != service_namespace(baseline, name):
-        return False
-    if f"{workload.kind}/{workload.name}" in select.workloads:
-        return True
-    labels = select.labels
-    return bool(labels) and all(workload.labels.get(k) == v for k, v in labels.items())
+class _SelectionIndex:
+    """Services indexed by namespace and by one label or workload name each, so mapping a
+    workload looks at the few services that could select it, not at all of them."""
+
+    def __init__(self, baseline: Baseline) -> None:
+        self._order = {name: i for i, name in enumerate(baseline.services)}
+        self._by_ref: dict[tuple[str | None, str], list[str]] = {}
+        self._by_label: dict[tuple[str | None, str, str], list[tuple[str, dict[str, str]]]] = {}
+        for name, service in baseline.services.items():
+            namespace = service_namespace(baseline, name)
+            for ref in service.select.workloads:
+                self._by_ref.setdefault((namespace, ref), []).append(name)
+            if service.select.labels:
+                key, value = min(service.select.labels.items())
+                entry = (name, service.select.labels)
+                self._by_label.setdefault((namespace, key, value), []).append(entry)
+
+    def services_of(self, workload: WorkloadNode) -> list[str]:
+        """The services selecting `workload`, in the baseline's order."""
+        found = set(self._by_ref.get((workload.namespace, f"{workload.kind}/{workload.name}"), ()))
+        for key, value in workload.labels.items():
+            for name, labels in self._by_label.get((workload.namespace, key, value), ()):
+                if all(workload.labels.get(k) == v for k, v in labels.items()):
+                    found.add(name)
+        return sorted(found, key=self._order.__getitem__)
 
 
 def _zones_of_namespaces(
@@ -145,11 +164,15 @@ def endpoint_key(endpoint: Endpoint) -> str | None:
 
 def covers_addresses(endpoint: AddressEndpoint, cidr_text: str) -> bool:
     """Whether every address of `cidr_text` is inside the range and outside its exceptions."""
-    outer = ipaddress.ip_network(endpoint.cidr)
-    cidr = ipaddress.ip_network(cidr_text)
+    outer, cidr = _network(endpoint.cidr), _network(cidr_text)
     if cidr.version != outer.version or not cidr.subnet_of(outer):  # type: ignore[arg-type]
         return False
-    return not any(cidr.overlaps(ipaddress.ip_network(e)) for e in endpoint.except_)
+    return not any(cidr.overlaps(_network(e)) for e in endpoint.except_)
+
+
+@functools.lru_cache(maxsize=65536)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(text)
 
 
 def zone_members(design: DesignMap) -> Mapping[str, list[WorkloadNode]]:

@@ -8,6 +8,7 @@ unknown workloads), so a fingerprint never depends on ports or protocols.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -32,6 +33,12 @@ def flow_ports(flow: Flow) -> PortSet:
 
 def ranges_ports(ranges: list[PortRange] | None) -> PortSet:
     """A design's port list as a PortSet; absent means every port of every protocol."""
+    return _ports_of(None if ranges is None else tuple(ranges))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ports_of(ranges: tuple[PortRange, ...] | None) -> PortSet:
+    """Cached: a proposed baseline repeats a few port lists over thousands of flows."""
     if ranges is None:
         return PortSet.every()
     result = PortSet.empty()
@@ -50,20 +57,25 @@ class FlowIndex:
 
     def __init__(self, design: DesignMap) -> None:
         self._design = design
+        self._key_cache: dict[str, list[str]] = {}
         self._by_keys: dict[tuple[str, str], list[tuple[int, PortSet]]] = {}
-        self._by_address: list[tuple[int, Flow, PortSet]] = []
+        # Flows with an address range on one side, by (that side is the source, key of the
+        # other side): a live edge to or from an address cell looks only at its own.
+        self._by_address: dict[tuple[bool, str], list[tuple[int, Flow, PortSet]]] = {}
         for index, flow in enumerate(design.baseline.flows):
             ports = flow_ports(flow)
             source, target = endpoint_key(flow.from_), endpoint_key(flow.to)
-            if source is None or target is None:
-                self._by_address.append((index, flow, ports))
-            else:
+            if source is None and target is not None:
+                self._by_address.setdefault((True, target), []).append((index, flow, ports))
+            elif target is None and source is not None:
+                self._by_address.setdefault((False, source), []).append((index, flow, ports))
+            elif source is not None and target is not None:
                 self._by_keys.setdefault((source, target), []).append((index, ports))
 
     def allowed(self, source: str, target: str) -> tuple[PortSet, list[int]]:
         """Ports the design allows from `source` to `target` (node ids), and which flows."""
-        source_keys = endpoint_keys(self._design, source)
-        target_keys = endpoint_keys(self._design, target)
+        source_keys = self._keys(source)
+        target_keys = self._keys(target)
         ports, matched = PortSet.empty(), list[int]()
         for s in source_keys:
             for t in target_keys:
@@ -73,6 +85,12 @@ class FlowIndex:
             by_address, indexes = self._address_allowed(source, target, source_keys, target_keys)
             ports, matched = ports | by_address, matched + indexes
         return ports, matched
+
+    def _keys(self, node_id: str) -> list[str]:
+        keys = self._key_cache.get(node_id)
+        if keys is None:
+            keys = self._key_cache[node_id] = endpoint_keys(self._design, node_id)
+        return keys
 
     def _address_allowed(
         self, source: str, target: str, source_keys: list[str], target_keys: list[str]
@@ -89,8 +107,11 @@ class FlowIndex:
             return PortSet.empty(), []
         per_range = {cidr: PortSet.empty() for cidr in cell.cidrs}
         matched = []
-        for index, flow, allowed in self._by_address:
-            ranges = _ranges_covered(flow, cell, cell_is_source, other_keys)
+        candidates = [
+            entry for key in other_keys for entry in self._by_address.get((cell_is_source, key), ())
+        ]
+        for index, flow, allowed in candidates:
+            ranges = _ranges_covered(flow, cell, cell_is_source)
             for cidr in ranges:
                 per_range[cidr] = per_range[cidr] | allowed
             if ranges:
@@ -101,15 +122,10 @@ class FlowIndex:
         return result, matched
 
 
-def _ranges_covered(
-    flow: Flow, cell: NetworkNode, cell_is_source: bool, other_keys: list[str]
-) -> list[str]:
-    """The cell's ranges a flow covers on the cell's side, when its other side matches."""
-    cell_side, other_side = (flow.from_, flow.to) if cell_is_source else (flow.to, flow.from_)
-    if not isinstance(cell_side, AddressEndpoint) or isinstance(other_side, AddressEndpoint):
-        return []
-    if endpoint_key(other_side) not in other_keys:
-        return []
+def _ranges_covered(flow: Flow, cell: NetworkNode, cell_is_source: bool) -> list[str]:
+    """The cell's ranges a flow (indexed by its other side) covers on the cell's side."""
+    cell_side = flow.from_ if cell_is_source else flow.to
+    assert isinstance(cell_side, AddressEndpoint)
     return [c for c in cell.cidrs if covers_addresses(cell_side, c)]
 
 

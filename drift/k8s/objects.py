@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,11 +47,20 @@ class SourceRef:
         return out
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_./-]+$")
+
+
 def format_path(path: FieldPath) -> str:
-    """`("spec", "ports", 0, "port")` → `spec.ports[0].port`."""
+    """`("spec", "ports", 0, "port")` → `spec.ports[0].port`; a key with other characters
+    (a newline, a space) is quoted, so every message stays on one line."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else part
     return text
 
 

@@ -31,7 +31,9 @@ def test_corpus_files_read_alike_on_both_paths() -> None:
     [
         ("a: &x [1]\nb: *x\n", "an alias"),
         ("a: " + "[" * 300 + "]" * 300 + "\n", "deep flow nesting"),
-        ("a: " + "x" * 1000 + "\n", "a line too long to bound cheaply"),
+        ('a: "one\n  two"\n', "a quoted scalar spanning lines"),
+        ("a: [1,\n  2]\n", "a flow collection spanning lines"),
+        ("a: it's\n", "a quote left open on its line"),
     ],
 )
 def test_text_the_cheap_bound_cannot_clear_takes_the_careful_path(text: str, why: str) -> None:
