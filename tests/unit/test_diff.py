@@ -293,3 +293,74 @@ def test_live_workloads_outside_the_design_and_designed_services_not_running() -
 def test_services_select_by_labels_or_by_workload_names(select: str) -> None:
     baseline = BASE.replace("select: {labels: {app: web}}", f"select: {select}")
     assert run(system(), baseline).findings == ()
+
+
+# -- exposure.widened ---------------------------------------------------------------------
+
+
+def load_balancer(name: str, app: str, namespace: str, port: int, **annotations: str) -> Any:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace, "annotations": annotations},
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": {"app": app},
+            "ports": [{"port": port, "targetPort": port}],
+        },
+    }
+
+
+def web_with_port(docs: list[Any]) -> list[Any]:
+    docs[2] = deployment(
+        "web",
+        namespace="front",
+        service_account="web",
+        ports=[{"name": "http", "containerPort": 8080}],
+    )
+    return docs
+
+
+def test_publishing_a_service_the_design_keeps_private_is_high() -> None:
+    docs = web_with_port(system(load_balancer("web-lb", "web", "front", 8080)))
+    (finding,) = run(docs).findings
+    assert (finding.kind, finding.subjects, finding.severity) == (
+        FindingKind.EXPOSURE_WIDENED,
+        ("service:web",),
+        Severity.HIGH,
+    )
+    assert "the design does not allow publishing it" in finding.title
+    assert finding.evidence[0].text.startswith("Service front/web-lb (LoadBalancer)")
+    assert finding.location is not None and finding.location.file == "test.yaml"
+
+
+def test_publishing_within_the_allowed_scope_and_ports_is_not_a_finding() -> None:
+    public = BASE.replace("identity: web}", "identity: web, public: {ports: [{port: 8080}]}}")
+    docs = web_with_port(system(load_balancer("web-lb", "web", "front", 8080)))
+    assert run(docs, public).findings == ()
+
+
+def test_a_wider_scope_or_other_ports_than_allowed_are_findings() -> None:
+    internal = BASE.replace("identity: web}", "identity: web, public: {scope: internal}}")
+    docs = web_with_port(system(load_balancer("web-lb", "web", "front", 8080)))
+    (wider,) = run(docs, internal).findings
+    assert "the design allows internal at most" in wider.title
+    narrow_ports = BASE.replace("identity: web}", "identity: web, public: {ports: [{port: 443}]}}")
+    (ports,) = run(docs, narrow_ports).findings
+    assert "the design does not allow TCP 8080" in ports.title
+
+
+def test_an_internal_load_balancer_meets_an_internal_allowance() -> None:
+    internal = BASE.replace("identity: web}", "identity: web, public: {scope: internal}}")
+    annotation = {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}
+    docs = web_with_port(system(load_balancer("web-lb", "web", "front", 8080, **annotation)))
+    assert run(docs, internal).findings == ()
+
+
+def test_publishing_a_crown_jewel_is_critical() -> None:
+    docs = system(load_balancer("db-lb", "db", "back", 5432))
+    docs[4] = deployment(
+        "db", namespace="back", service_account="db", ports=[{"containerPort": 5432}]
+    )
+    (finding,) = run(docs).findings
+    assert (finding.subjects, finding.severity) == (("service:db",), Severity.CRITICAL)
