@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from drift.errors import ManifestError
 from drift.gcpause import paused_gc
 from drift.ids import INTERNET_ID, k8s_object_id, namespace_id, network_id, unlisted_id
-from drift.k8s.connectivity import Connectivity, Endpoint, PairResult, compute
+from drift.k8s.connectivity import Connectivity, PairResult, compute
 from drift.k8s.exposure import Exposure, read_exposures
 from drift.k8s.inventory import Inventory, token_automounted
+from drift.k8s.policy_index import Endpoint
 from drift.k8s.workloads import Workload
 from drift.model import (
     ConnectsEdge,
