@@ -26,9 +26,13 @@ class ScopeStatus(enum.StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class ScopeOutcome:
+    """What happened to one scope. `kind` is the (group, kind) a scope lists, when it is one
+    kind (a live list call); None for a scope that covers everything it holds (a file)."""
+
     scope: str
     status: ScopeStatus
     detail: str = ""
+    kind: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
