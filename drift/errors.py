@@ -38,5 +38,10 @@ class CollectorError(DriftError):
     """A collector could not produce what it was asked for."""
 
 
+class StoreError(DriftError):
+    """The database refused or failed an operation; the message names the database (password
+    masked) and the operation."""
+
+
 class PluginError(DriftError):
     """A plugin could not be found, loaded, or was registered twice."""

@@ -96,6 +96,9 @@ class AcceptedRisk:
 
 
 class Store(Protocol):
+    def close(self) -> None:
+        """Release connections (and locks still held)."""
+
     def migrate(self) -> None:
         """Bring the schema up to date (idempotent)."""
 
@@ -130,5 +133,3 @@ class Store(Protocol):
     def target_lock(self, target: str) -> AbstractContextManager[bool]:
         """Held while one monitor runs `target`; yields False when another holds it (two
         replicas on one PostgreSQL never run the same target at once)."""
-
-
