@@ -14,6 +14,13 @@ from drift import __version__
 from drift.commands.baseline import baseline
 from drift.commands.check import check
 from drift.commands.graph import graph
+from drift.commands.monitor import (
+    accept_command,
+    findings_command,
+    run_command,
+    runs_command,
+    serve_command,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,6 +33,11 @@ def main() -> None:
 main.add_command(graph)
 main.add_command(check)
 main.add_command(baseline)
+main.add_command(run_command)
+main.add_command(findings_command)
+main.add_command(accept_command)
+main.add_command(runs_command)
+main.add_command(serve_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ class LoadedBaseline:
     path: str
     sha256: str
     lines: Mapping[FieldPath, int]
+    text: str = ""  # the document as written, for the store
 
     @property
     def version(self) -> str:
@@ -75,6 +76,7 @@ def parse_baseline(data: bytes, name: str) -> LoadedBaseline:
         path=name,
         sha256=hashlib.sha256(data).hexdigest(),
         lines=document.lines,
+        text=data.decode("utf-8-sig", errors="replace"),
     )
 
 

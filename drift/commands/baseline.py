@@ -88,3 +88,47 @@ def propose_command(
     model = model_of(collection, cluster=cluster)
     write_output(propose(model.graph, source=collection.source, name=name), output)
     print_summary(model.collection, model.inventory, quiet)
+
+
+@baseline.command("approve")
+@click.argument("path", metavar="FILE")
+@click.option("--by", "by", required=True, help="Who approves (a person or a board).")
+@click.option("--note", default="", help="Why, or where it was reviewed.")
+@click.option("--config", "config_path", metavar="FILE", help="Settings (for the database).")
+@handle_errors
+def approve_command(path: str, by: str, note: str, config_path: str | None) -> None:
+    """Record FILE as the approved version of its baseline; runs judge against it."""
+    from drift.baseline.approval import approve
+    from drift.commands.monitor import now, opened_store
+    from drift.settings import load_settings
+
+    with opened_store(load_settings(config_path)) as store:
+        record = approve(store, path, by=by, note=note, now=now())
+    click.echo(
+        f"approved {record.name} version {record.version} ({record.sha256[:12]}) "
+        f"by {record.approved_by}"
+    )
+
+
+@baseline.command("history")
+@click.argument("name")
+@click.option("--config", "config_path", metavar="FILE", help="Settings (for the database).")
+@handle_errors
+def history_command(name: str, config_path: str | None) -> None:
+    """Every recorded version of baseline NAME, oldest first, with its approval."""
+    from drift.commands.monitor import opened_store
+    from drift.settings import load_settings
+
+    with opened_store(load_settings(config_path)) as store:
+        records = store.baselines(name)
+    for record in records:
+        approval = (
+            f"approved by {record.approved_by} at {record.approved_at:%Y-%m-%d}"
+            if record.approved_by and record.approved_at
+            else "not approved"
+        )
+        click.echo(
+            f"version {record.version:8} {record.sha256[:12]}  "
+            f"recorded {record.recorded_at:%Y-%m-%d %H:%M}  {approval}"
+            + (f"  ({record.note})" if record.note else "")
+        )

@@ -1,0 +1,134 @@
+"""One monitoring cycle per target: collect → build → diff → lifecycle → store (→ notify).
+
+`run_once` reads like DESIGN.md's diagram. Every step but collecting and storing is pure.
+A collection that failed stores a failed run and touches no finding; one that is incomplete
+leaves what it could not see unverifiable (see `drift.lifecycle`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from drift.baseline.approval import judged_baseline
+from drift.collect import Collection, KubernetesCollector, ReadOptions, ScopeStatus
+from drift.errors import DriftError
+from drift.findings import CheckResult
+from drift.lifecycle import next_states
+from drift.pipeline import check_model, model_of
+from drift.plugins import COLLECTORS_GROUP, load_plugin
+from drift.settings import Settings, Target
+from drift.store.records import FindingState, RunOutcome, RunRecord, Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cycle:
+    """What one target's cycle did."""
+
+    run: RunRecord
+    states: Sequence[FindingState] = ()
+    result: CheckResult | None = None
+    warnings: Sequence[str] = field(default_factory=list)
+
+
+def run_once(settings: Settings, store: Store, clock: Clock) -> list[Cycle]:
+    """One cycle of every target; a target another monitor holds is skipped."""
+    cycles = []
+    for target in settings.targets:
+        with store.target_lock(target.name) as held:
+            if not held:
+                log.info("target %s is being run by another monitor; skipped", target.name)
+                continue
+            cycles.append(run_target(target, store, clock))
+    return cycles
+
+
+def run_target(target: Target, store: Store, clock: Clock) -> Cycle:
+    started, run_id = clock(), str(uuid.uuid4())
+    try:
+        collection = collect(target)
+    except DriftError as exc:
+        return _failed(store, target, run_id, started, clock, f"collection failed: {exc}")
+    if collection.outcomes and all(o.status is ScopeStatus.FAILED for o in collection.outcomes):
+        return _failed(store, target, run_id, started, clock, "every scope failed")
+    baseline, warnings = judged_baseline(store, target.baseline, started)
+    model = model_of(collection, cluster=target.cluster)
+    result = check_model(baseline, model)
+    states = next_states(
+        target=target.name,
+        run_id=run_id,
+        now=started,
+        previous=store.open_findings(target.name),
+        result=result,
+        outcomes=collection.outcomes,
+    )
+    run = RunRecord(
+        id=run_id,
+        target=target.name,
+        started_at=started,
+        finished_at=clock(),
+        outcome=RunOutcome.OK if collection.complete else RunOutcome.INCOMPLETE,
+        source=collection.source,
+        baseline_name=baseline.baseline.metadata.name,
+        baseline_version=baseline.version,
+        baseline_sha256=baseline.sha256,
+        scopes=[
+            {"scope": o.scope, "status": str(o.status), "detail": o.detail}
+            for o in collection.outcomes
+        ],
+        counts=_counts(result, states),
+    )
+    store.commit_run(run, states)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return Cycle(run=run, states=states, result=result, warnings=warnings)
+
+
+def collect(target: Target) -> Collection:
+    """Read the target's source through its collector plugin."""
+    options = ReadOptions(default_namespace=target.namespace)
+    if target.manifests is not None:
+        collector: KubernetesCollector = load_plugin(COLLECTORS_GROUP, "manifests")(
+            target.manifests
+        )
+    else:
+        source = target.kubernetes
+        assert source is not None
+        collector = load_plugin(COLLECTORS_GROUP, "kubernetes")(
+            kubeconfig=source.kubeconfig,
+            context=source.context,
+            in_cluster=source.kubeconfig is None,
+            page_size=source.page_size,
+            request_timeout=source.request_timeout,
+        )
+    return collector.collect(options)
+
+
+def _failed(
+    store: Store, target: Target, run_id: str, started: datetime, clock: Clock, why: str
+) -> Cycle:
+    log.error("target %s: %s", target.name, why)
+    run = RunRecord(
+        id=run_id,
+        target=target.name,
+        started_at=started,
+        finished_at=clock(),
+        outcome=RunOutcome.FAILED,
+        scopes=[{"scope": "*", "status": "failed", "detail": why}],
+    )
+    store.commit_run(run, [])
+    return Cycle(run=run, warnings=[why])
+
+
+def _counts(result: CheckResult, states: Sequence[FindingState]) -> dict[str, int]:
+    counts = {"findings": len(result.findings), "unknowns": len(result.unknowns)}
+    for state in states:
+        counts[str(state.status)] = counts.get(str(state.status), 0) + 1
+    return counts
