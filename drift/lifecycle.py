@@ -146,3 +146,23 @@ def _evidence(text: str, source: object) -> dict[str, object]:
     if to_json is not None:
         out["source"] = to_json()
     return out
+
+
+def withhold_unverifiable(result: CheckResult, outcomes: Sequence[ScopeOutcome]) -> CheckResult:
+    """The result without findings judged from data that was not collected.
+
+    Without the NetworkPolicy list every pod looks open, and without the Deployments every
+    designed service looks missing: such findings would be false. They are withheld (and a
+    note says how many); the lifecycle keeps their earlier versions unverifiable.
+    """
+    missing, whole = uncollected(outcomes)
+    if not missing and not whole:
+        return result
+    kept = tuple(f for f in result.findings if verifiable(str(f.kind), missing, whole))
+    withheld = len(result.findings) - len(kept)
+    if not withheld:
+        return result
+    what = "the whole source" if whole else ", ".join(sorted(
+        f"{g}/{k}" if g else k for g, k in missing))
+    note = f"{withheld} finding(s) withheld: judged from data not collected ({what})"
+    return replace(result, findings=kept, notes=(*result.notes, note))

@@ -7,7 +7,8 @@ adds the rest (new-findings counter, accepted risks, per-scope outcomes, baselin
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -18,15 +19,20 @@ from drift.store.records import OPEN_STATUSES, RunOutcome, RunRecord, Store
 class StoreCollector(Collector):
     """Reads the store on every scrape, so the numbers are what is stored, never stale."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
         self._store = store
+        self._clock = clock
 
     def collect(self) -> Iterator[Metric]:
-        findings = self._store.findings(statuses=OPEN_STATUSES)
+        accepted = self._store.accepted(self._clock())
+        # An accepted risk does not alert; when its acceptance expires it counts again.
+        findings = [
+            f for f in self._store.findings(statuses=OPEN_STATUSES) if f.fingerprint not in accepted
+        ]
         runs = self._store.runs(limit=1000)
         open_findings = GaugeMetricFamily(
             "drift_findings_open",
-            "Open findings (new, open, unverifiable) by kind and severity.",
+            "Open findings (new, open, unverifiable; not accepted) by kind and severity.",
             labels=["kind", "severity"],
         )
         for (kind, severity), count in sorted(

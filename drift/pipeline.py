@@ -16,6 +16,7 @@ from drift.diff.check import check
 from drift.findings import CheckResult
 from drift.gcpause import paused_gc
 from drift.k8s.inventory import Inventory, build_inventory
+from drift.lifecycle import withhold_unverifiable
 from drift.model import SystemGraph
 from drift.plugins import COLLECTORS_GROUP, load_plugin
 
@@ -45,5 +46,7 @@ def model_of(collection: Collection, *, cluster: str) -> LiveModel:
 
 
 def check_model(baseline: LoadedBaseline, model: LiveModel) -> CheckResult:
+    """The diff, without findings judged from scopes that could not be collected."""
     with paused_gc():
-        return check(baseline, model.graph, source=model.collection.source)
+        result = check(baseline, model.graph, source=model.collection.source)
+    return withhold_unverifiable(result, model.collection.outcomes)

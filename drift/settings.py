@@ -51,7 +51,7 @@ class Target(_Strict):
     manifests: list[str] | None = Field(default=None, min_length=1)
     kubernetes: KubernetesSource | None = None
     namespace: str = Field(default="default", description="For manifests that set none.")
-    interval_seconds: int = Field(default=300, ge=10, alias="intervalSeconds")
+    interval_seconds: int = Field(default=300, ge=1, alias="intervalSeconds")
 
     @model_validator(mode="after")
     def _one_source(self) -> Target:

@@ -139,3 +139,33 @@ def test_drift_run_once_on_the_example_uses_drift_db_in_the_working_directory(
     assert "1 finding(s)" in shown.stdout
     assert runner.invoke(main, ["run"]).exit_code == 2  # --once is required
     assert FindingStatus.NEW.value in runner.invoke(main, ["findings"]).stdout
+
+
+def test_a_forbidden_networkpolicy_list_leaves_flow_findings_unverifiable(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    from fakeapi import FakeApiServer
+
+    from drift.settings import KubernetesSource
+
+    with FakeApiServer(EXAMPLE / "drifted") as cluster:
+        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+        target = Target(name="live", baseline=str(EXAMPLE / "baseline.yaml"),
+                        kubernetes=KubernetesSource(kubeconfig=str(kubeconfig), context="fake"))
+        live = Settings(targets=[target])
+        clock = Clock()
+        run_once(live, store, clock)
+        assert sorted(statuses(store).values()) == ["new", "new", "new"]
+        cluster.deny("networking.k8s.io", "networkpolicies")
+        (cycle,) = run_once(live, store, clock)
+        assert cycle.run.outcome is RunOutcome.INCOMPLETE
+        by_kind = {f.kind: str(f.status) for f in store.findings()}
+        # Without NetworkPolicies every pod looks open: no flow is judged from that half
+        # picture (no false "new" flows), and the known one stays, unverifiable, not resolved.
+        assert by_kind == {
+            "implicit-trust.flow": "unverifiable",
+            "exposure.widened": "open",
+            "implicit-trust.shared-identity": "open",
+        }
+        assert cycle.result is not None
+        assert any("withheld" in note for note in cycle.result.notes)

@@ -3,35 +3,16 @@ the store, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from tests.monitor.serving import get, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "online-shop"
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as reply:  # loopback only
-            return reply.status, reply.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-def wait_for_port(process: subprocess.Popen[str], deadline: float) -> int:
-    assert process.stderr is not None
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if found:
-            return int(found.group(1))
-    raise AssertionError("drift serve did not start listening")
 
 
 def test_serve_becomes_ready_exports_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:

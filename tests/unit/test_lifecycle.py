@@ -103,3 +103,16 @@ def test_not_installed_counts_as_collected() -> None:
     first = run({}, result(f), [], now=T0)
     absent = [ScopeOutcome(scope="cilium.io/CiliumNetworkPolicy", status=ScopeStatus.NOT_INSTALLED)]
     assert run(first, result(), absent)[f.fingerprint].status is FindingStatus.RESOLVED
+
+
+def test_findings_judged_from_uncollected_data_are_withheld_with_a_note() -> None:
+    from drift.lifecycle import withhold_unverifiable
+
+    flow, identity = finding(), finding(FindingKind.SHARED_IDENTITY, "service:api")
+    kept = withhold_unverifiable(result(flow, identity), FORBIDDEN_POLICIES)
+    assert kept.findings == (identity,)
+    assert kept.notes == (
+        "1 finding(s) withheld: judged from data not collected "
+        "(networking.k8s.io/NetworkPolicy)",
+    )
+    assert withhold_unverifiable(result(flow), ok(("", "Pod"))).findings == (flow,)
