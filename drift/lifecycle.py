@@ -162,7 +162,10 @@ def withhold_unverifiable(result: CheckResult, outcomes: Sequence[ScopeOutcome])
     withheld = len(result.findings) - len(kept)
     if not withheld:
         return result
-    what = "the whole source" if whole else ", ".join(sorted(
-        f"{g}/{k}" if g else k for g, k in missing))
+    what = (
+        "the whole source"
+        if whole
+        else ", ".join(sorted(f"{g}/{k}" if g else k for g, k in missing))
+    )
     note = f"{withheld} finding(s) withheld: judged from data not collected ({what})"
     return replace(result, findings=kept, notes=(*result.notes, note))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import click
 
 from drift.baseline.load import load_baseline
-from drift.baseline.model import baseline_schema
+from drift.baseline.model import Baseline, baseline_schema
 from drift.baseline.propose import propose
 from drift.commands.common import (
     EXAMPLE_MANIFESTS,
@@ -132,3 +132,37 @@ def history_command(name: str, config_path: str | None) -> None:
             f"recorded {record.recorded_at:%Y-%m-%d %H:%M}  {approval}"
             + (f"  ({record.note})" if record.note else "")
         )
+
+
+@baseline.command("diff")
+@click.argument("older", metavar="OLDER")
+@click.argument("newer", metavar="NEWER")
+@click.option("--config", "config_path", metavar="FILE", help="Settings (for NAME@VERSION).")
+@handle_errors
+def diff_command(older: str, newer: str, config_path: str | None) -> None:
+    """What NEWER allows that OLDER did not. Each is a file, or NAME@VERSION in the store."""
+    from drift.baseline.compare import widenings
+
+    lines = widenings(_resolve(older, config_path), _resolve(newer, config_path))
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(lines)} widening(s)" if lines else "nothing newly allowed")
+
+
+def _resolve(reference: str, config_path: str | None) -> Baseline:
+    """A baseline file, or a version recorded in the store (`online-shop@3`)."""
+    from pathlib import Path
+
+    from drift.baseline.load import parse_baseline
+
+    if Path(reference).exists() or "@" not in reference:
+        return load_baseline(reference).baseline
+    from drift.commands.monitor import opened_store
+    from drift.settings import load_settings
+
+    name, _, version = reference.rpartition("@")
+    with opened_store(load_settings(config_path)) as store:
+        found = [b for b in store.baselines(name) if b.version == version]
+    if not found:
+        raise BaselineError([f"{reference}: no recorded version {version} of {name}"])
+    return parse_baseline(found[-1].content.encode(), reference).baseline

@@ -150,8 +150,11 @@ def test_a_forbidden_networkpolicy_list_leaves_flow_findings_unverifiable(
 
     with FakeApiServer(EXAMPLE / "drifted") as cluster:
         kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
-        target = Target(name="live", baseline=str(EXAMPLE / "baseline.yaml"),
-                        kubernetes=KubernetesSource(kubeconfig=str(kubeconfig), context="fake"))
+        target = Target(
+            name="live",
+            baseline=str(EXAMPLE / "baseline.yaml"),
+            kubernetes=KubernetesSource(kubeconfig=str(kubeconfig), context="fake"),
+        )
         live = Settings(targets=[target])
         clock = Clock()
         run_once(live, store, clock)
@@ -169,3 +172,22 @@ def test_a_forbidden_networkpolicy_list_leaves_flow_findings_unverifiable(
         }
         assert cycle.result is not None
         assert any("withheld" in note for note in cycle.result.notes)
+
+
+def test_a_service_leaves_a_target_another_monitor_holds_alone(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    from drift.service import Service
+
+    other = SqlStore(f"sqlite:///{tmp_path / 'drift.db'}")  # a second monitor, same store
+    live = settings(EXAMPLE / "drifted")
+    service = Service(live, store, Clock())
+    try:
+        with other.target_lock("shop") as held:
+            assert held
+            service.cycle(live.targets[0])
+            assert store.runs(target="shop") == []  # skipped: the other monitor runs it
+        service.cycle(live.targets[0])
+        assert len(store.runs(target="shop")) == 1
+    finally:
+        other.close()

@@ -112,7 +112,6 @@ def test_findings_judged_from_uncollected_data_are_withheld_with_a_note() -> Non
     kept = withhold_unverifiable(result(flow, identity), FORBIDDEN_POLICIES)
     assert kept.findings == (identity,)
     assert kept.notes == (
-        "1 finding(s) withheld: judged from data not collected "
-        "(networking.k8s.io/NetworkPolicy)",
+        "1 finding(s) withheld: judged from data not collected (networking.k8s.io/NetworkPolicy)",
     )
     assert withhold_unverifiable(result(flow), ok(("", "Pod"))).findings == (flow,)
