@@ -15,6 +15,7 @@ from drift.commands.common import (
     EXAMPLE_MANIFESTS,
     handle_errors,
     manifest_options,
+    output_option,
     print_summary,
     read_options,
     without_gc_pauses,
@@ -62,12 +63,7 @@ def schema_command(output: str | None) -> None:
 @baseline.command("propose")
 @manifest_options
 @click.option("--name", default="proposed", show_default=True, help="metadata.name of the draft.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write here instead of stdout.",
-)
+@output_option
 @handle_errors
 @without_gc_pauses
 def propose_command(

@@ -17,6 +17,7 @@ from drift.commands.common import (
     EXIT_OK,
     handle_errors,
     manifest_options,
+    output_option,
     print_summary,
     read_options,
     without_gc_pauses,
@@ -47,12 +48,7 @@ FAIL_ON = ["none", *(str(s) for s in Severity)]
     default="text",
     show_default=True,
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write here instead of stdout.",
-)
+@output_option
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),

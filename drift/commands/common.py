@@ -100,6 +100,14 @@ def manifest_options(func: F) -> F:
     return func
 
 
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write here instead of stdout.",
+)
+
+
 def read_options(namespace: str, max_input_bytes: int) -> ReadOptions:
     return ReadOptions(default_namespace=namespace, max_input_bytes=max_input_bytes)
 

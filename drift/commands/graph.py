@@ -11,6 +11,7 @@ from drift.commands.common import (
     EXAMPLE_MANIFESTS,
     handle_errors,
     manifest_options,
+    output_option,
     print_summary,
     read_options,
     without_gc_pauses,
@@ -26,12 +27,7 @@ from drift.pipeline import collect_manifests, model_of
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "dot"]), default="json", show_default=True
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write here instead of stdout.",
-)
+@output_option
 @handle_errors
 @without_gc_pauses
 def graph(
