@@ -16,6 +16,7 @@ from datetime import datetime
 from drift.collect import ScopeOutcome, ScopeStatus
 from drift.findings import CheckResult, Finding, FindingKind
 from drift.k8s.kinds import (
+    EXPOSURE_KINDS,
     NAMESPACE,
     NETWORK_POLICY,
     SERVICE_ACCOUNT,
@@ -28,15 +29,7 @@ from drift.store.records import OPEN_STATUSES, FindingState, FindingStatus
 _COLLECTED = frozenset({ScopeStatus.OK, ScopeStatus.NOT_INSTALLED})
 
 _NETWORK = WORKLOAD_KINDS | {NETWORK_POLICY, NAMESPACE} | UNMODELLED_POLICY_KINDS
-_EXPOSURE = WORKLOAD_KINDS | {
-    ("", "Service"),
-    ("networking.k8s.io", "Ingress"),
-    ("networking.k8s.io", "IngressClass"),
-    ("gateway.networking.k8s.io", "Gateway"),
-    ("gateway.networking.k8s.io", "HTTPRoute"),
-    ("networking.istio.io", "Gateway"),
-    ("networking.istio.io", "VirtualService"),
-}
+_EXPOSURE = WORKLOAD_KINDS | EXPOSURE_KINDS | {NAMESPACE}
 
 # The kinds of object each finding kind is judged from; None: every scope of the collection.
 SCOPES_BEHIND: dict[FindingKind, frozenset[GroupKind] | None] = {

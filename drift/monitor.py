@@ -56,8 +56,8 @@ def run_target(target: Target, store: Store, clock: Clock) -> Cycle:
         collection = collect(target)
     except DriftError as exc:
         return _failed(store, target, run_id, started, clock, f"collection failed: {exc}")
-    if collection.outcomes and all(o.status is ScopeStatus.FAILED for o in collection.outcomes):
-        return _failed(store, target, run_id, started, clock, "every scope failed")
+    if collection.outcomes and not any(o.status is ScopeStatus.OK for o in collection.outcomes):
+        return _failed(store, target, run_id, started, clock, "no scope could be collected")
     baseline, warnings = judged_baseline(store, target.baseline, started)
     model = model_of(collection, cluster=target.cluster)
     result = check_model(baseline, model)

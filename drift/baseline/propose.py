@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from drift.baseline.model import KEYWORDS
 from drift.model import (
     ConnectsEdge,
     EdgeType,
@@ -76,11 +77,17 @@ def _name_services(draft: _Draft) -> None:
     counts: dict[str, int] = defaultdict(int)
     for w in workloads:
         counts[w.name] += 1
+    taken: set[str] = set(KEYWORDS)  # a service may not be named like a flow keyword
     for w in sorted(workloads, key=lambda w: w.id):
         draft.workloads.setdefault(w.namespace, []).append(w)
-        name = w.name if counts[w.name] == 1 else f"{w.namespace}-{w.name}"
-        if name in draft.names.values():
-            name = f"{w.namespace}-{w.kind.lower()}-{w.name}"
+        candidates = [f"{w.namespace}-{w.name}", f"{w.namespace}-{w.kind.lower()}-{w.name}"]
+        if counts[w.name] == 1:
+            candidates.insert(0, w.name)
+        name = next((c for c in candidates if c not in taken), None)
+        suffix = 2
+        while name is None or name in taken:
+            name, suffix = f"{candidates[-1]}-{suffix}", suffix + 1
+        taken.add(name)
         draft.names[w.id] = name
 
 

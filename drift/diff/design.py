@@ -30,6 +30,8 @@ class DesignMap:
     zone_of_namespace: dict[str, str] = field(default_factory=dict)
     members: dict[str, list[WorkloadNode]] = field(default_factory=dict)  # service -> workloads
     notes: list[str] = field(default_factory=list)
+    # (namespace, zone): a zone chosen by namespace labels the input does not have
+    undecided_zones: list[tuple[str, str]] = field(default_factory=list)
 
     def workloads(self) -> Iterator[WorkloadNode]:
         for node in self.graph.nodes(NodeType.WORKLOAD):
@@ -51,20 +53,25 @@ class DesignMap:
 
 def map_design(baseline: Baseline, graph: SystemGraph) -> DesignMap:
     design = DesignMap(baseline=baseline, graph=graph)
-    design.zone_of_namespace = _zones_of_namespaces(baseline, graph, design.notes)
+    design.zone_of_namespace = _zones_of_namespaces(
+        baseline, graph, design.notes, design.undecided_zones
+    )
     for name in baseline.services:
         design.members[name] = []
     index = _SelectionIndex(baseline)
     for workload in design.workloads():
         services = index.services_of(workload)
+        if not services:
+            continue
+        judged_as = index.most_specific(workload, services)
         if len(services) > 1:
             design.notes.append(
                 f"{workload.id} is selected by several services ({', '.join(services)}); "
-                f"judged as {services[0]}"
+                f"judged as {judged_as}"
             )
-        if services:
-            design.service_of[workload.id] = services[0]
-            design.members[services[0]].append(workload)
+        design.service_of[workload.id] = judged_as
+        for name in services:  # live for each of them: none of them is missing
+            design.members[name].append(workload)
     return design
 
 
@@ -82,6 +89,7 @@ class _SelectionIndex:
 
     def __init__(self, baseline: Baseline) -> None:
         self._order = {name: i for i, name in enumerate(baseline.services)}
+        self._label_count = {n: len(s.select.labels) for n, s in baseline.services.items()}
         self._by_ref: dict[tuple[str | None, str], list[str]] = {}
         self._by_label: dict[tuple[str | None, str, str], list[tuple[str, dict[str, str]]]] = {}
         for name, service in baseline.services.items():
@@ -92,6 +100,13 @@ class _SelectionIndex:
                 key, value = min(service.select.labels.items())
                 entry = (name, service.select.labels)
                 self._by_label.setdefault((namespace, key, value), []).append(entry)
+
+    def most_specific(self, workload: WorkloadNode, services: list[str]) -> str:
+        """The service a workload is judged as: one naming it outright, else the one whose
+        labels say most about it, else the first in the baseline."""
+        ref = f"{workload.kind}/{workload.name}"
+        named = set(self._by_ref.get((workload.namespace, ref), ()))
+        return min(services, key=lambda n: (n not in named, -self._label_count[n], self._order[n]))
 
     def services_of(self, workload: WorkloadNode) -> list[str]:
         """The services selecting `workload`, in the baseline's order."""
@@ -104,13 +119,22 @@ class _SelectionIndex:
 
 
 def _zones_of_namespaces(
-    baseline: Baseline, graph: SystemGraph, notes: list[str]
+    baseline: Baseline,
+    graph: SystemGraph,
+    notes: list[str],
+    undecided: list[tuple[str, str]],
 ) -> dict[str, str]:
     zones: dict[str, str] = {}
     for node in graph.nodes(NodeType.ZONE):
         if not isinstance(node, ZoneNode) or node.kind != "Namespace":
             continue
         matching = [n for n, z in baseline.zones.items() if _in_zone(z, node)]
+        if not matching and not node.declared:
+            # Only its name label is known: a zone chosen by other labels may or may not
+            # hold it. Unknown, never "outside every zone".
+            undecided.extend(
+                (node.name, n) for n, z in baseline.zones.items() if z.namespace_labels
+            )
         if len(matching) > 1:
             notes.append(
                 f"namespace {node.name} is in several zones ({', '.join(matching)}); "
