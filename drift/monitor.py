@@ -18,7 +18,7 @@ from drift.collect import Collection, KubernetesCollector, ReadOptions, ScopeSta
 from drift.errors import DriftError
 from drift.findings import CheckResult
 from drift.lifecycle import next_states
-from drift.pipeline import check_model, model_of
+from drift.pipeline import check_model, collect_manifests, model_of
 from drift.plugins import COLLECTORS_GROUP, load_plugin
 from drift.settings import Settings, Target
 from drift.store.records import FindingState, RunOutcome, RunRecord, Store
@@ -95,19 +95,16 @@ def collect(target: Target) -> Collection:
     """Read the target's source through its collector plugin."""
     options = ReadOptions(default_namespace=target.namespace)
     if target.manifests is not None:
-        collector: KubernetesCollector = load_plugin(COLLECTORS_GROUP, "manifests")(
-            target.manifests
-        )
-    else:
-        source = target.kubernetes
-        assert source is not None
-        collector = load_plugin(COLLECTORS_GROUP, "kubernetes")(
-            kubeconfig=source.kubeconfig,
-            context=source.context,
-            in_cluster=source.kubeconfig is None,
-            page_size=source.page_size,
-            request_timeout=source.request_timeout,
-        )
+        return collect_manifests(target.manifests, options)
+    source = target.kubernetes
+    assert source is not None
+    collector: KubernetesCollector = load_plugin(COLLECTORS_GROUP, "kubernetes")(
+        kubeconfig=source.kubeconfig,
+        context=source.context,
+        in_cluster=source.kubeconfig is None,
+        page_size=source.page_size,
+        request_timeout=source.request_timeout,
+    )
     return collector.collect(options)
 
 

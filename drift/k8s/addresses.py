@@ -27,12 +27,6 @@ class AddressCell:
     cidrs: tuple[str, ...]
     boundaries: frozenset[IPNetwork]
 
-    def inside(self, block: IpBlock) -> bool:
-        """Whether every address of the cell is in `block` (cidr minus excepts)."""
-        return block.cidr in self.boundaries and not any(
-            e in self.boundaries for e in block.excepts
-        )
-
 
 def partition(blocks: Iterable[IpBlock]) -> tuple[AddressCell, ...]:
     """The cells of the whole IPv4 and IPv6 space drawn by `blocks`, sorted by name."""
