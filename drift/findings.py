@@ -52,6 +52,17 @@ class FindingKind(enum.StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PathStep:
+    """One step of an attack path: `source` becomes or reaches `target` through `relation`
+    (an edge type: runs_as, assumes, connects, can), because of the objects in `evidence`."""
+
+    source: str
+    relation: str
+    target: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     kind: FindingKind
     severity: Severity
@@ -65,6 +76,10 @@ class Finding:
     clause: str = ""  # the baseline clause broken, `file:line: field`
     baseline_version: str = ""
     location: SourceRef | None = None  # where a fix would go: a manifest file and line
+    # The design zone the finding sits in (a flow's destination, an exposed service's zone);
+    # empty outside every zone. Not part of the fingerprint: metrics and reports group by it.
+    zone: str = ""
+    path: tuple[PathStep, ...] = ()  # blast radius: how the attacker gets there, step by step
 
     @property
     def fingerprint(self) -> str:

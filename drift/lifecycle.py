@@ -129,6 +129,16 @@ def _seen(
         baseline_version=finding.baseline_version,
         evidence=[_evidence(e.text, e.source) for e in finding.evidence],
         location=finding.location.to_json() if finding.location else None,
+        zone=finding.zone,
+        path=[
+            {
+                "source": step.source,
+                "relation": step.relation,
+                "target": step.target,
+                "evidence": [_evidence(e.text, e.source) for e in step.evidence],
+            }
+            for step in finding.path
+        ],
         run_id=run_id,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from drift.baseline.load import LoadedBaseline
 from drift.diff.design import DesignMap, map_design
 from drift.diff.exposure import exposure_findings
@@ -31,7 +33,7 @@ def check(loaded: LoadedBaseline, graph: SystemGraph, *, source: str) -> CheckRe
         baseline_path=loaded.path,
         cluster=graph.cluster,
         source=source,
-        findings=tuple(sorted(findings, key=_order)),
+        findings=tuple(sorted((_zoned(design, f) for f in findings), key=_order)),
         unknowns=tuple(
             sorted(
                 [*flow_unknowns, *zone_unknowns, *_undecided_zones(design)],
@@ -40,6 +42,29 @@ def check(loaded: LoadedBaseline, graph: SystemGraph, *, source: str) -> CheckRe
         ),
         notes=(*graph.notes, *design.notes),
     )
+
+
+def _zoned(design: DesignMap, finding: Finding) -> Finding:
+    """The finding with the zone it sits in: that of its last subject placed in a zone (a
+    flow's destination, an exposed or missing service, a zone itself)."""
+    if finding.zone:
+        return finding
+    for subject in reversed(finding.subjects):
+        zone = _zone_of_subject(design, subject)
+        if zone:
+            return replace(finding, zone=zone)
+    return finding
+
+
+def _zone_of_subject(design: DesignMap, subject: str) -> str | None:
+    kind, _, name = subject.partition(":")
+    if kind == "service" and name in design.baseline.services:
+        return design.baseline.services[name].zone
+    if kind == "zone":
+        return name
+    if design.graph.has_node(subject):
+        return design.zone_of(subject)
+    return None
 
 
 def _order(finding: Finding) -> tuple[int, str, tuple[str, ...], str]:

@@ -78,6 +78,18 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
     out["baselineVersion"] = finding.baseline_version
     if finding.location is not None:
         out["location"] = finding.location.to_json()
+    if finding.zone:
+        out["zone"] = finding.zone
+    if finding.path:
+        out["path"] = [
+            {
+                "source": step.source,
+                "relation": step.relation,
+                "target": step.target,
+                "evidence": [evidence_to_json(e) for e in step.evidence],
+            }
+            for step in finding.path
+        ]
     return out
 
 

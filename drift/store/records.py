@@ -78,6 +78,8 @@ class FindingState:
     baseline_version: str = ""
     evidence: Sequence[Mapping[str, Any]] = ()  # [{"text", "source"?}]
     location: Mapping[str, Any] | None = None
+    zone: str = ""
+    path: Sequence[Mapping[str, Any]] = ()  # [{"source", "relation", "target", "evidence"}]
     resolved_at: datetime | None = None
     run_id: str = ""  # the run that last changed it
 

@@ -67,6 +67,7 @@ def finding_row(state: FindingState) -> dict[str, Any]:
         state,
         subjects=list(state.subjects),
         evidence=_dicts(state.evidence),
+        path=_dicts(state.path),
         location=location,
         status=state.status.value,
     )
@@ -78,6 +79,7 @@ def finding_state(row: RowMapping) -> FindingState:
         row,
         subjects=tuple(row["subjects"]),
         evidence=tuple(row["evidence"]),
+        path=tuple(row["path"]),
         status=FindingStatus(row["status"]),
     )
 

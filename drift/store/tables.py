@@ -97,6 +97,8 @@ findings = sa.Table(
     sa.Column("baseline_version", sa.Text, nullable=False),
     sa.Column("evidence", _json(), nullable=False),
     sa.Column("location", _json(nullable=True), nullable=True),
+    sa.Column("zone", sa.Text, nullable=False, server_default=""),
+    sa.Column("path", _json(), nullable=False, server_default="[]"),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),

@@ -83,6 +83,11 @@ def test_an_upsert_keeps_first_seen_and_moves_everything_else(store: SqlStore) -
         detail="8080-8081",
         evidence=({"text": "policy p"},),
         location={"path": "np.yaml"},
+        zone="back",
+        path=(
+            {"source": "w", "relation": "runs_as", "target": "sa", "evidence": []},
+            {"source": "sa", "relation": "can", "target": "r", "evidence": [{"text": "rb"}]},
+        ),
         resolved_at=later,
         run_id="r2",
     )

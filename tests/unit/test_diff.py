@@ -109,6 +109,7 @@ def test_a_flow_the_design_does_not_allow_is_one_finding_for_the_pair() -> None:
     assert finding.ports is not None and finding.ports.to_json() == {"TCP": [[5432, 5432]]}
     # crosses zones (front -> back) and reaches a crown jewel: medium raised twice
     assert finding.severity is Severity.CRITICAL
+    assert finding.zone == "back"  # the destination's zone: metrics and reports group by it
     assert finding.clause == "b.yaml:13: flows (no flow allows this pair)"
     assert {e.text for e in finding.evidence} == {
         "ingress: NetworkPolicy back/db2-in",
@@ -329,6 +330,7 @@ def test_publishing_a_service_the_design_keeps_private_is_high() -> None:
         ("service:web",),
         Severity.HIGH,
     )
+    assert finding.zone == "front"
     assert "the design does not allow publishing it" in finding.title
     assert finding.evidence[0].text.startswith("Service front/web-lb (LoadBalancer)")
     assert finding.location is not None and finding.location.file == "test.yaml"
