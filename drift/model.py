@@ -42,6 +42,16 @@ class MtlsMode(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
+class AuthzVerdict(enum.StrEnum):
+    """What the destination's mesh authorization says about the source's identity on the
+    edge's ports: all admitted, none, some ports only, or undecided by the inputs."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    PARTIAL = "partial"
+    UNKNOWN = "unknown"
+
+
 class ExposureScope(enum.StrEnum):
     """How widely something is published, narrowest first (see `wider_scope`)."""
 
@@ -77,6 +87,9 @@ class WorkloadNode:
 
 @dataclass(frozen=True, kw_only=True)
 class IdentityNode:
+    """Who acts: a ServiceAccount, or a User or Group some binding names (only those), or the
+    credentials of the nodes (kind `Node`, reached from privileged pods and `nodes/proxy`)."""
+
     type: ClassVar[NodeType] = NodeType.IDENTITY
     id: str
     kind: str
@@ -87,9 +100,18 @@ class IdentityNode:
 
 @dataclass(frozen=True, kw_only=True)
 class ResourceNode:
+    """What an RBAC rule lets an identity act on, as written: resources of one API group in
+    one namespace (or cluster-wide), perhaps one by name, or a non-resource URL. `*` stays
+    `*`: it is what an architect reads in the role."""
+
     type: ClassVar[NodeType] = NodeType.RESOURCE
     id: str
-    name: str
+    name: str  # for a person: `secrets in shop`, `*.* cluster-wide`, `URL /metrics`
+    namespace: str | None = None  # None: every namespace and the cluster-scoped resources
+    api_group: str = ""
+    resource: str = ""  # `pods`, `pods/exec`, `*`; a URL path when `non_resource`
+    resource_name: str | None = None  # None: any object of that resource
+    non_resource: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,8 +175,9 @@ class ConnectsEdge:
     unknown: PortSet = field(default_factory=PortSet.empty)
     reasons: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
-    mtls: MtlsMode | None = None
-    authz: tuple[str, ...] | None = None
+    mtls: MtlsMode | None = None  # the destination's mode on these ports (weakest of them)
+    authz: AuthzVerdict | None = None  # whether the destination's mesh admits the source
+    mesh_evidence: tuple[Evidence, ...] = ()  # the mesh policies behind mtls and authz
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,18 +189,30 @@ class RunsAsEdge:
 
 @dataclass(frozen=True, kw_only=True)
 class CanEdge:
+    """An identity may do `actions` (RBAC verbs, `*` as written) on a resource; `evidence`
+    names each binding and role that grants it."""
+
     type: ClassVar[EdgeType] = EdgeType.CAN
     source: str
     target: str
     actions: frozenset[str]
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
 class AssumesEdge:
+    """An identity can become another identity, or act as a workload's pods (exec): `via`
+    says how in one line, `evidence` what grants it. Not `certain` where the inputs leave it
+    open (a role that is not in the input); `unbounded` where it leads to any permission in
+    its scope (`bind`, `escalate`, `impersonate *`, webhooks)."""
+
     type: ClassVar[EdgeType] = EdgeType.ASSUMES
     source: str
     target: str
     via: str
+    evidence: tuple[Evidence, ...] = ()
+    certain: bool = True
+    unbounded: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -136,7 +136,27 @@ def cross_check(baseline: Baseline) -> list[tuple[FieldPath, str]]:
             problem = _endpoint_problem(baseline, endpoint)
             if problem:
                 problems.append((("flows", index, end), problem))
+    problems.extend(
+        (("permissions", ref), problem)
+        for ref in baseline.permissions
+        if (problem := _identity_problem(baseline, ref))
+    )
+    for index, relation in enumerate(baseline.trust):
+        for end, ref in (("from", relation.from_), ("to", relation.to)):
+            problem = None if ref == "*" else _identity_problem(baseline, ref)
+            if problem:
+                problems.append((("trust", index, end), problem))
     return problems
+
+
+def _identity_problem(baseline: Baseline, ref: str) -> str | None:
+    """A plain name must be a service; `<namespace>/<serviceaccount>` names any identity."""
+    if "/" in ref or ref in baseline.services:
+        return None
+    return (
+        f"unknown service {ref!r}{did_you_mean(ref, baseline.services)}; "
+        "name a service or <namespace>/<serviceaccount>"
+    )
 
 
 def _endpoint_problem(baseline: Baseline, endpoint: Endpoint) -> str | None:

@@ -2,8 +2,8 @@
 
 Only untrusted text comes through pydantic (DESIGN: the baseline YAML); the diff reads the
 frozen models directly. Every field is camelCase in YAML. New optional sections may be added
-within v1; old documents keep loading (`permissions` and `trust` are reserved for identity
-and privilege, and accept nothing but an empty value until then).
+within v1; old documents keep loading unchanged (`permissions`, `trust`, a zone's
+`require.mtls` and a flow's `mtls`/`authz` were added for identity and privilege).
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ class ZoneRequirements(_Strict):
         alias="defaultDeny",
         description="Every pod of the zone is isolated by a NetworkPolicy: true for both "
         "directions, or the directions required.",
+    )
+    mtls: Literal["strict"] | None = Field(
+        default=None,
+        description="strict: every workload of the zone accepts only mutual TLS (a service "
+        "mesh in STRICT mode), so no flow into the zone is unauthenticated.",
     )
 
     def default_deny_directions(self) -> frozenset[str]:
@@ -152,6 +157,59 @@ class Flow(_Strict):
     from_: Endpoint = Field(alias="from")
     to: Endpoint
     ports: list[PortRange] | None = Field(default=None, description="Absent: every port.")
+    mtls: bool = Field(
+        default=False,
+        description="true: the destination must accept only mutual TLS on these ports.",
+    )
+    authz: bool = Field(
+        default=False,
+        description="true: the destination's mesh authorization must admit this flow by the "
+        "source's identity, and refuse the workloads no such flow names.",
+    )
+    description: str = ""
+
+
+# An identity: a designed service (its one ServiceAccount) or `<namespace>/<serviceaccount>`.
+IdentityRef = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$"),
+]
+
+
+class PermissionRule(_Strict):
+    """What an identity may do, in RBAC's words. A live rule is within the design when every
+    verb, API group, resource and object name it grants, where it grants them, is here."""
+
+    api_groups: list[str] = Field(default_factory=lambda: [""], alias="apiGroups")
+    resources: list[str] = Field(default_factory=list)
+    verbs: list[str] = Field(min_length=1)
+    resource_names: list[str] = Field(default_factory=list, alias="resourceNames")
+    non_resource_urls: list[str] = Field(default_factory=list, alias="nonResourceURLs")
+    namespaces: list[Name] | None = Field(
+        default=None,
+        description="Where it applies; absent: the identity's own namespace.",
+    )
+    cluster_wide: bool = Field(
+        default=False,
+        alias="clusterWide",
+        description="true: in every namespace and on cluster-scoped resources (a "
+        "ClusterRoleBinding).",
+    )
+
+    @model_validator(mode="after")
+    def _what(self) -> PermissionRule:
+        if not self.resources and not self.non_resource_urls:
+            raise ValueError("a permission needs resources or nonResourceURLs")
+        if self.non_resource_urls and not self.cluster_wide:
+            raise ValueError("nonResourceURLs are granted cluster-wide only: set clusterWide")
+        return self
+
+
+class TrustRelation(_Strict):
+    """`from` may become `to`: assume its identity, or run code in its pods."""
+
+    from_: IdentityRef = Field(alias="from")
+    to: IdentityRef | Literal["*"] = Field(description="An identity, a service, or * (any).")
     description: str = ""
 
 
@@ -163,10 +221,16 @@ class Baseline(_Strict):
     zones: dict[Name, Zone] = Field(default_factory=dict)
     services: dict[Name, Service] = Field(default_factory=dict)
     flows: list[Flow] = Field(default_factory=list)
-    permissions: dict[str, Any] = Field(
-        default_factory=dict, description="Reserved: per-identity permissions."
+    permissions: dict[IdentityRef, list[PermissionRule]] = Field(
+        default_factory=dict,
+        description="Per identity (a service, or <namespace>/<serviceaccount>): everything it "
+        "may do. Listed identities, and every service's identity once any is listed, are "
+        "judged; an empty list means no permissions at all.",
     )
-    trust: list[Any] = Field(default_factory=list, description="Reserved: trust relations.")
+    trust: list[TrustRelation] = Field(
+        default_factory=list,
+        description="Which identities may become which: everything else is implicit trust.",
+    )
 
 
 KEYWORDS: tuple[str, ...] = ("internet", "cluster", "other-namespaces")

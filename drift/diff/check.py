@@ -10,6 +10,9 @@ from drift.diff.exposure import exposure_findings
 from drift.diff.flows import flow_findings
 from drift.diff.identity import identity_findings
 from drift.diff.inventory import inventory_findings
+from drift.diff.mesh import mesh_findings
+from drift.diff.privilege import privilege_findings
+from drift.diff.trust import trust_findings, untrusted_steps
 from drift.diff.zones import default_deny_findings
 from drift.findings import CheckResult, Finding, Unknown
 from drift.model import SystemGraph
@@ -20,10 +23,17 @@ def check(loaded: LoadedBaseline, graph: SystemGraph, *, source: str) -> CheckRe
     design = map_design(loaded.baseline, graph)
     flows, flow_unknowns = flow_findings(design, loaded)
     zones, zone_unknowns = default_deny_findings(design, loaded)
+    mesh, mesh_unknowns = mesh_findings(design, loaded)
+    untrusted = untrusted_steps(design)
+    trust, trust_unknowns = trust_findings(design, loaded, untrusted)
+    escalating = frozenset(step.source for step in untrusted if step.certain)
     findings = [
         *flows,
         *zones,
+        *mesh,
         *identity_findings(design, loaded),
+        *trust,
+        *privilege_findings(design, loaded, escalating),
         *exposure_findings(design, loaded),
         *inventory_findings(design, loaded),
     ]
@@ -36,7 +46,13 @@ def check(loaded: LoadedBaseline, graph: SystemGraph, *, source: str) -> CheckRe
         findings=tuple(sorted((_zoned(design, f) for f in findings), key=_order)),
         unknowns=tuple(
             sorted(
-                [*flow_unknowns, *zone_unknowns, *_undecided_zones(design)],
+                [
+                    *flow_unknowns,
+                    *zone_unknowns,
+                    *mesh_unknowns,
+                    *trust_unknowns,
+                    *_undecided_zones(design),
+                ],
                 key=lambda u: u.subjects,
             )
         ),

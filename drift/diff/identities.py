@@ -1,0 +1,93 @@
+"""The design's identities found in the live model: which ServiceAccount node a baseline
+reference (`<service>` or `<namespace>/<serviceaccount>`) stands for, and how to name one for
+a person.
+
+A service whose design names its identity stands for that ServiceAccount in its namespace;
+one that names none stands for whatever its live workloads run as.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from drift.diff.design import DesignMap, service_namespace
+from drift.ids import k8s_object_id
+from drift.model import EdgeType, IdentityNode, WorkloadNode
+
+
+def identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
+    """The identity node ids `ref` stands for (none when a service has no live workload and
+    no designed identity)."""
+    cluster = design.graph.cluster
+    if "/" in ref:
+        namespace, name = ref.split("/", 1)
+        return frozenset({k8s_object_id(cluster, "ServiceAccount", name, namespace)})
+    service = design.baseline.services.get(ref)
+    if service is None:
+        return frozenset()
+    home = service_namespace(design.baseline, ref)
+    if service.identity is not None and home is not None:
+        return frozenset({k8s_object_id(cluster, "ServiceAccount", service.identity, home)})
+    return frozenset(runs_as(design, w.id) for w in design.members.get(ref, ()))
+
+
+def ref_namespace(design: DesignMap, ref: str) -> str | None:
+    """The namespace a permission of `ref` applies in when it names none."""
+    if "/" in ref:
+        return ref.split("/", 1)[0]
+    return service_namespace(design.baseline, ref)
+
+
+def runs_as(design: DesignMap, workload_id: str) -> str:
+    node = design.graph.node(workload_id)
+    assert isinstance(node, WorkloadNode)
+    return k8s_object_id(
+        design.graph.cluster, "ServiceAccount", node.service_account, node.namespace
+    )
+
+
+def covers(design: DesignMap, refs: Iterable[str], node_id: str) -> bool:
+    """Whether one of `refs` (or `*`) stands for `node_id`: the identity itself, a workload of
+    the service, or a workload running as the identity."""
+    ids: set[str] = set()
+    for ref in refs:
+        if ref == "*":
+            return True
+        ids |= identity_ids(design, ref)
+        if "/" not in ref and any(w.id == node_id for w in design.members.get(ref, ())):
+            return True
+    if node_id in ids:
+        return True
+    return (
+        design.graph.has_node(node_id)
+        and isinstance(design.graph.node(node_id), WorkloadNode)
+        and runs_as(design, node_id) in ids
+    )
+
+
+def services_of_identity(design: DesignMap, identity_id: str) -> list[str]:
+    """The designed services whose workloads run as `identity_id`."""
+    found = set()
+    graph = design.graph.networkx
+    if identity_id in graph:
+        for source, _target, key in graph.in_edges(identity_id, keys=True):
+            if key == EdgeType.RUNS_AS and source in design.service_of:
+                found.add(design.service_of[source])
+    return sorted(found)
+
+
+def display_identity(design: DesignMap, node_id: str) -> str:
+    """`ServiceAccount shop/cart (service cart)`, `workload Deployment shop/cart`, ..."""
+    if not design.graph.has_node(node_id):
+        return node_id
+    node = design.graph.node(node_id)
+    if isinstance(node, WorkloadNode):
+        service = design.service_of.get(node_id)
+        text = f"{node.kind} {node.namespace}/{node.name}"
+        return f"{text} (service {service})" if service else text
+    if isinstance(node, IdentityNode):
+        where = f"{node.namespace}/" if node.namespace else ""
+        text = f"{node.kind} {where}{node.name}"
+        services = services_of_identity(design, node_id)
+        return f"{text} (service {', '.join(services)})" if services else text
+    return node_id

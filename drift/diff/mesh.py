@@ -1,0 +1,145 @@
+"""`implicit-trust.unauthenticated`: traffic the design requires to be authenticated (mutual
+TLS) or authorized by identity (mesh authorization) that the live mesh does not hold to it.
+
+- mTLS is required on every port into a zone with `require.mtls: strict`, and on the ports of
+  flows with `mtls: true`. The destination's mode must be STRICT there: PERMISSIVE still
+  accepts plaintext from anyone, an unmeshed workload accepts only plaintext. A live edge
+  without a mesh model (no mesh in the input) is plaintext.
+- A destination of a flow with `authz: true` must refuse, by identity, every caller no such
+  flow names: a live edge from another source that the mesh admits (on some port) breaks it.
+
+One finding per destination, naming every requirement it breaks; critical for crown jewels.
+What the mesh leaves undecided (ambient mode, CUSTOM authorizers, HTTP-only rules) is unknown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from drift.baseline.load import LoadedBaseline
+from drift.diff.design import DesignMap, endpoint_key, endpoint_keys
+from drift.diff.flows import FlowIndex, ranges_ports
+from drift.diff.wording import crown_jewel, display
+from drift.findings import Finding, FindingKind, Severity, Unknown
+from drift.model import AuthzVerdict, ConnectsEdge, EdgeType, Evidence, MtlsMode, WorkloadNode
+from drift.ports import PortSet
+
+_MAX_LISTED = 12
+
+
+@dataclass(kw_only=True)
+class _Breaks:
+    """What one destination breaks, gathered over its inbound edges."""
+
+    plaintext: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    admitted: set[str] = field(default_factory=set)  # callers the design does not name
+    ports: PortSet = field(default_factory=PortSet.empty)
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    clauses: list[tuple[str | int, ...]] = field(default_factory=list)
+
+
+def mesh_findings(design: DesignMap, loaded: LoadedBaseline) -> tuple[list[Finding], list[Unknown]]:
+    baseline = design.baseline
+    strict_zones = {name for name, zone in baseline.zones.items() if zone.require.mtls}
+    authz_targets = {
+        key for flow in baseline.flows if flow.authz and (key := endpoint_key(flow.to)) is not None
+    }
+    if not strict_zones and not authz_targets and not any(f.mtls for f in baseline.flows):
+        return [], []
+    index = FlowIndex(design)
+    breaks: dict[str, _Breaks] = defaultdict(_Breaks)
+    unknowns: list[Unknown] = []
+    for edge in design.graph.edges(EdgeType.CONNECTS):
+        assert isinstance(edge, ConnectsEdge)
+        if not isinstance(design.graph.node(edge.target), WorkloadNode) or edge.ports.is_empty():
+            continue
+        target = design.subject(edge.target)
+        _, matched = index.allowed(edge.source, edge.target)
+        flows = [baseline.flows[i] for i in matched]
+        zone = design.zone_of(edge.target)
+        required = PortSet.empty()
+        if zone in strict_zones:
+            required = edge.ports
+            breaks_clause: tuple[str | int, ...] = ("zones", zone, "require", "mtls")
+        else:
+            for i in matched:
+                if baseline.flows[i].mtls:
+                    required = required | (ranges_ports(baseline.flows[i].ports) & edge.ports)
+            breaks_clause = ("flows", matched[0], "mtls") if matched else ()
+        if not required.is_empty():
+            mode = edge.mtls or MtlsMode.DISABLED
+            if mode is MtlsMode.UNKNOWN:
+                unknowns.append(_unknown(design, edge, "whether the destination requires mTLS"))
+            elif mode is not MtlsMode.STRICT:
+                found = breaks[target]
+                found.plaintext[str(mode)].add(display(design.subject(edge.source)))
+                found.ports = found.ports | required
+                found.clauses.append(breaks_clause)
+                _keep_evidence(found, edge)
+        keys = set(endpoint_keys(design, edge.target))
+        if keys & authz_targets and not any(f.authz for f in flows):
+            verdict = edge.authz
+            if verdict is AuthzVerdict.UNKNOWN:
+                unknowns.append(_unknown(design, edge, "whether the mesh admits this caller"))
+            elif verdict is not AuthzVerdict.DENY:  # None: no mesh, nothing authorizes
+                found = breaks[target]
+                found.admitted.add(display(design.subject(edge.source)))
+                found.clauses.append(("flows",))
+                _keep_evidence(found, edge)
+    findings = [_finding(design, loaded, target, found) for target, found in sorted(breaks.items())]
+    distinct = {(u.subjects, u.detail): u for u in unknowns}
+    return findings, list(distinct.values())
+
+
+def _keep_evidence(found: _Breaks, edge: ConnectsEdge) -> None:
+    for item in (*edge.mesh_evidence, *edge.evidence):
+        found.evidence.setdefault(item.text, item)
+
+
+def _finding(design: DesignMap, loaded: LoadedBaseline, target: str, found: _Breaks) -> Finding:
+    parts = []
+    for mode, sources in sorted(found.plaintext.items()):
+        names = sorted(sources)
+        parts.append(
+            f"accepts {'plaintext too' if mode == 'permissive' else 'plaintext only'} "
+            f"({mode}) on {found.ports.describe()} from {_listed(names)}"
+        )
+    if found.admitted:
+        parts.append(f"its mesh authorization admits {_listed(sorted(found.admitted))}")
+    severity = Severity.CRITICAL if crown_jewel(design, target) else Severity.HIGH
+    return Finding(
+        kind=FindingKind.UNAUTHENTICATED,
+        severity=severity,
+        cluster=design.graph.cluster,
+        subjects=(target,),
+        title=_title(display(target), found),
+        detail="; ".join(parts),
+        ports=found.ports if found.plaintext else None,
+        evidence=tuple(found.evidence.values())[:_MAX_LISTED],
+        clause=loaded.clause(found.clauses[0]),
+        baseline_version=loaded.version,
+    )
+
+
+def _title(target: str, found: _Breaks) -> str:
+    if found.plaintext and found.admitted:
+        return f"{target} does not hold its callers to the mTLS and authorization designed"
+    if found.plaintext:
+        return f"{target} accepts connections without the mTLS the design requires"
+    return f"{target}'s mesh authorization admits callers the design does not name"
+
+
+def _listed(names: list[str]) -> str:
+    shown = names[:_MAX_LISTED]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def _unknown(design: DesignMap, edge: ConnectsEdge, what: str) -> Unknown:
+    source, target = design.subject(edge.source), design.subject(edge.target)
+    return Unknown(
+        subjects=(source, target),
+        detail=f"{what}: {display(source)} -> {display(target)}",
+        reasons=tuple(e.text for e in edge.evidence),
+    )

@@ -1,0 +1,152 @@
+"""`privilege.widened`: an identity may do more than the design's `permissions` say.
+
+Judged identities: those the `permissions` section lists and, once it lists any, every designed
+service's identity (an empty list means none at all). Baselines without the section judge no
+one: old designs never spoke about privilege. A live grant is within the design when every
+verb, API group, resource and object name it grants, where it grants them, is in one designed
+rule; `*` is only covered by `*`. Critical when the identity can also become an identity the
+design does not trust it with (see `drift.diff.trust`): the extra privilege is an escalation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from drift.baseline.load import LoadedBaseline
+from drift.baseline.model import PermissionRule
+from drift.diff.design import DesignMap
+from drift.diff.identities import display_identity, identity_ids, ref_namespace
+from drift.findings import Finding, FindingKind, Severity
+from drift.model import CanEdge, EdgeType, Evidence, ResourceNode
+
+_MAX_LISTED = 12
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Designed:
+    """One designed rule with the namespace it applies in when it names none."""
+
+    rule: PermissionRule
+    home: str | None
+    ref: str
+
+
+def privilege_findings(
+    design: DesignMap, loaded: LoadedBaseline, escalating: frozenset[str]
+) -> list[Finding]:
+    """`escalating`: identities with an assumes edge the design does not trust."""
+    judged = _judged(design)
+    findings = []
+    for identity_id, designed in sorted(judged.items()):
+        extra = _extra_grants(design, identity_id, designed)
+        if extra:
+            findings.append(_finding(design, loaded, identity_id, designed, extra, escalating))
+    return findings
+
+
+def _judged(design: DesignMap) -> dict[str, list[_Designed]]:
+    permissions = design.baseline.permissions
+    if not permissions:
+        return {}
+    judged: dict[str, list[_Designed]] = defaultdict(list)
+    for service in design.baseline.services:
+        for identity_id in identity_ids(design, service):
+            judged.setdefault(identity_id, [])  # judged: no permission unless listed below
+    for ref, rules in permissions.items():
+        home = ref_namespace(design, ref)
+        for identity_id in identity_ids(design, ref):
+            judged[identity_id].extend(_Designed(rule=r, home=home, ref=ref) for r in rules)
+    return judged
+
+
+def _extra_grants(
+    design: DesignMap, identity_id: str, designed: list[_Designed]
+) -> list[tuple[ResourceNode, frozenset[str], CanEdge]]:
+    if not design.graph.has_node(identity_id):
+        return []
+    extra = []
+    for _source, target, key, data in design.graph.networkx.out_edges(
+        identity_id, keys=True, data=True
+    ):
+        if key != EdgeType.CAN:
+            continue
+        edge: CanEdge = data["edge"]
+        resource = design.graph.node(target)
+        assert isinstance(resource, ResourceNode)
+        verbs = frozenset(
+            v for v in edge.actions if not any(_covers(d, resource, v) for d in designed)
+        )
+        if verbs:
+            extra.append((resource, verbs, edge))
+    return sorted(extra, key=lambda item: item[0].id)
+
+
+def _covers(designed: _Designed, resource: ResourceNode, verb: str) -> bool:
+    rule = designed.rule
+    if "*" not in rule.verbs and verb not in rule.verbs:
+        return False
+    if resource.non_resource:
+        return rule.cluster_wide and any(
+            _url_covers(pattern, resource.resource) for pattern in rule.non_resource_urls
+        )
+    if "*" not in rule.api_groups and resource.api_group not in rule.api_groups:
+        return False
+    if not _resource_covers(rule.resources, resource.resource):
+        return False
+    if rule.resource_names and resource.resource_name not in rule.resource_names:
+        return False
+    if rule.cluster_wide:
+        return True
+    if resource.namespace is None:
+        return False
+    return resource.namespace in (rule.namespaces or ([designed.home] if designed.home else []))
+
+
+def _resource_covers(designed: list[str], resource: str) -> bool:
+    """RBAC's own matching: `*` is everything, `*/sub` a subresource of any resource."""
+    if "*" in designed or resource in designed:
+        return True
+    _, slash, subresource = resource.partition("/")
+    return bool(slash) and f"*/{subresource}" in designed
+
+
+def _url_covers(pattern: str, url: str) -> bool:
+    if pattern == url:
+        return True
+    return pattern.endswith("*") and url.rstrip("*").startswith(pattern[:-1])
+
+
+def _finding(
+    design: DesignMap,
+    loaded: LoadedBaseline,
+    identity_id: str,
+    designed: list[_Designed],
+    extra: list[tuple[ResourceNode, frozenset[str], CanEdge]],
+    escalating: frozenset[str],
+) -> Finding:
+    who = display_identity(design, identity_id)
+    grants = [f"{','.join(sorted(verbs))} {r.name}" for r, verbs, _ in extra]
+    shown = grants[:_MAX_LISTED]
+    more = len(grants) - len(shown)
+    detail = "; ".join(shown) + (f"; and {more} more" if more else "")
+    evidence: dict[str, Evidence] = {}
+    for _, _, edge in extra:
+        for item in edge.evidence:
+            evidence.setdefault(item.text, item)
+    critical = identity_id in escalating
+    refs = sorted({d.ref for d in designed})
+    clause = loaded.clause(("permissions", refs[0]) if refs else ("permissions",))
+    return Finding(
+        kind=FindingKind.PRIVILEGE_WIDENED,
+        severity=Severity.CRITICAL if critical else Severity.HIGH,
+        cluster=design.graph.cluster,
+        subjects=(identity_id,),
+        title=f"{who} may do more than the design allows"
+        + (", and can escalate with it" if critical else ""),
+        detail=detail,
+        evidence=tuple(evidence.values())[:_MAX_LISTED],
+        clause=clause,
+        baseline_version=loaded.version,
+        location=next((e.source for e in evidence.values() if e.source is not None), None),
+    )

@@ -1,0 +1,110 @@
+"""`implicit-trust.trust-relation`: an identity can become another one the design does not
+trust it with (an `assumes` edge no `trust` relation allows).
+
+Judged from ServiceAccounts and workloads (what runs in the cluster; people's Users and Groups
+are outside the design). One finding per source, naming every identity or workload it can
+newly become; critical when one of them is a crown jewel or the step is unbounded (`bind`,
+`escalate`, `impersonate *`: any permission in its scope). Steps the inputs leave open (a
+binding to a role that is not in the input) are unknowns, not findings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from drift.baseline.load import LoadedBaseline
+from drift.diff.design import DesignMap
+from drift.diff.identities import covers, display_identity, runs_as, services_of_identity
+from drift.findings import Finding, FindingKind, Severity, Unknown
+from drift.model import AssumesEdge, EdgeType, Evidence, IdentityNode, WorkloadNode
+
+_MAX_LISTED = 12
+
+
+def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
+    """Every live `assumes` edge from a judged source that no trust relation allows."""
+    relations = design.baseline.trust
+    steps = []
+    for edge in design.graph.edges(EdgeType.ASSUMES):
+        assert isinstance(edge, AssumesEdge)
+        if edge.source == edge.target or not _judged_source(design, edge.source):
+            continue
+        allowed = any(
+            covers(design, [r.from_], edge.source) and covers(design, [r.to], edge.target)
+            for r in relations
+        )
+        if not allowed:
+            steps.append(edge)
+    return sorted(steps, key=lambda e: (e.source, e.target))
+
+
+def _judged_source(design: DesignMap, node_id: str) -> bool:
+    node = design.graph.node(node_id)
+    if isinstance(node, WorkloadNode):
+        return True
+    return isinstance(node, IdentityNode) and node.kind == "ServiceAccount"
+
+
+def trust_findings(
+    design: DesignMap, loaded: LoadedBaseline, steps: list[AssumesEdge]
+) -> tuple[list[Finding], list[Unknown]]:
+    by_source: dict[str, list[AssumesEdge]] = defaultdict(list)
+    for step in steps:
+        by_source[step.source].append(step)
+    findings: list[Finding] = []
+    unknowns: list[Unknown] = []
+    for source, edges in sorted(by_source.items()):
+        certain = [e for e in edges if e.certain]
+        if certain:
+            findings.append(_finding(design, loaded, source, certain))
+        unknowns.extend(_unknowns(design, [e for e in edges if not e.certain]))
+    return findings, unknowns
+
+
+def _finding(
+    design: DesignMap, loaded: LoadedBaseline, source: str, edges: list[AssumesEdge]
+) -> Finding:
+    who = display_identity(design, source)
+    targets = [f"{display_identity(design, e.target)} ({e.via})" for e in edges]
+    shown = targets[:_MAX_LISTED]
+    more = len(targets) - len(shown)
+    evidence: dict[str, Evidence] = {}
+    for edge in edges:
+        for item in edge.evidence:
+            evidence.setdefault(item.text, item)
+    critical = any(e.unbounded or _crown_jewel(design, e.target) for e in edges)
+    return Finding(
+        kind=FindingKind.TRUST_RELATION,
+        severity=Severity.CRITICAL if critical else Severity.HIGH,
+        cluster=design.graph.cluster,
+        subjects=(source,),
+        title=f"{who} can become {len(edges)} identit{'y' if len(edges) == 1 else 'ies'} "
+        "the design does not trust it with",
+        detail="; ".join(shown) + (f"; and {more} more" if more else ""),
+        evidence=tuple(evidence.values())[:_MAX_LISTED],
+        clause=loaded.clause(("trust",)),
+        baseline_version=loaded.version,
+        location=next((e.source for e in evidence.values() if e.source is not None), None),
+    )
+
+
+def _unknowns(design: DesignMap, edges: list[AssumesEdge]) -> Iterator[Unknown]:
+    for edge in edges:
+        yield Unknown(
+            subjects=(edge.source, edge.target),
+            detail=f"whether {display_identity(design, edge.source)} can become "
+            f"{display_identity(design, edge.target)} ({edge.via})",
+            reasons=tuple(e.text for e in edge.evidence),
+        )
+
+
+def _crown_jewel(design: DesignMap, node_id: str) -> bool:
+    services = design.baseline.services
+    node = design.graph.node(node_id)
+    if isinstance(node, WorkloadNode):
+        names = [design.service_of.get(node_id, "")]
+        names += services_of_identity(design, runs_as(design, node_id))
+    else:
+        names = services_of_identity(design, node_id)
+    return any(name in services and services[name].crown_jewel for name in names)
