@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 
 from drift.baseline.model import KEYWORDS
 from drift.model import (
+    AssumesEdge,
+    CanEdge,
     ConnectsEdge,
     EdgeType,
     ExposesEdge,
     ExposureScope,
+    IdentityNode,
     NetworkNode,
     NodeType,
+    ResourceNode,
     SystemGraph,
     UnlistedNode,
     WorkloadNode,
@@ -57,6 +61,8 @@ def propose(graph: SystemGraph, *, source: str, name: str = "proposed") -> str:
     lines += _zones(draft)
     lines += _services(draft)
     lines += _flows(draft)
+    lines += _permissions(draft)
+    lines += _trust(draft)
     return "\n".join(lines) + "\n"
 
 
@@ -175,6 +181,90 @@ def _port_list(ports: PortSet) -> str:
                 fields.append(f"endPort: {hi}")
         entries.append("{" + ", ".join(fields) + "}")
     return "[" + ", ".join(entries) + "]"
+
+
+# -- permissions and trust -------------------------------------------------------------------
+
+
+def _identity_refs(draft: _Draft) -> dict[str, str]:
+    """How the draft names each ServiceAccount: the service running as it alone, else
+    `<namespace>/<name>`."""
+    users: dict[str, set[str]] = defaultdict(set)
+    for edge in draft.graph.edges(EdgeType.RUNS_AS):
+        if edge.source in draft.names:
+            users[edge.target].add(draft.names[edge.source])
+    refs = {}
+    for node in draft.graph.nodes(NodeType.IDENTITY):
+        assert isinstance(node, IdentityNode)
+        if node.kind != "ServiceAccount":
+            continue
+        services = users.get(node.id, set())
+        refs[node.id] = (
+            next(iter(services)) if len(services) == 1 else f"{node.namespace}/{node.name}"
+        )
+    return refs
+
+
+def _permissions(draft: _Draft) -> list[str]:
+    refs = _identity_refs(draft)
+    rules: dict[str, list[list[str]]] = defaultdict(list)
+    for edge in draft.graph.edges(EdgeType.CAN):
+        assert isinstance(edge, CanEdge)
+        ref = refs.get(edge.source)
+        resource = draft.graph.node(edge.target)
+        if ref is None or not isinstance(resource, ResourceNode):
+            continue
+        rules[ref].append(_permission_rule(resource, edge.actions))
+    lines = ["permissions:"]
+    for ref, entries in sorted(rules.items()):
+        lines.append(f"  {_q(ref)}:")
+        for entry in sorted(entries):
+            lines += entry
+    return lines if len(lines) > 1 else []
+
+
+def _permission_rule(resource: ResourceNode, verbs: frozenset[str]) -> list[str]:
+    def flow_list(items: list[str]) -> str:
+        return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+    lines = []
+    if "*" in verbs or resource.resource.split("/")[0] == "*" or resource.api_group == "*":
+        lines.append("    # TIGHTEN: a wildcard grants everything that will ever exist too")
+    if resource.non_resource:
+        lines.append(f"    - nonResourceURLs: {flow_list([resource.resource])}")
+    else:
+        lines.append(f"    - apiGroups: {flow_list([resource.api_group])}")
+        lines.append(f"      resources: {flow_list([resource.resource])}")
+        if resource.resource_name is not None:
+            lines.append(f"      resourceNames: {flow_list([resource.resource_name])}")
+    lines.append(f"      verbs: {flow_list(sorted(verbs))}")
+    if resource.namespace is None:
+        lines.append("      clusterWide: true")
+    else:
+        lines.append(f"      namespaces: [{_q(resource.namespace)}]")
+    return lines
+
+
+def _trust(draft: _Draft) -> list[str]:
+    refs = _identity_refs(draft)
+    pairs: set[tuple[str, str]] = set()
+    for edge in draft.graph.edges(EdgeType.ASSUMES):
+        assert isinstance(edge, AssumesEdge)
+        source, target = _trust_ref(draft, refs, edge.source), _trust_ref(draft, refs, edge.target)
+        if source is not None and source != target:
+            pairs.add((source, target or "*"))
+    lines = ["trust:"]
+    for source, target in sorted(pairs):
+        if target == "*":
+            lines.append("  # TIGHTEN: becomes identities a design cannot name (nodes, people)")
+        lines.append(f"  - {{from: {_q(source)}, to: {_q(target)}}}")
+    return lines if len(lines) > 1 else []
+
+
+def _trust_ref(draft: _Draft, refs: dict[str, str], node_id: str) -> str | None:
+    if node_id in draft.names:
+        return draft.names[node_id]
+    return refs.get(node_id)
 
 
 # -- flows ------------------------------------------------------------------------------------
