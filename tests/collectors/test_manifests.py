@@ -277,6 +277,43 @@ metadata: {name: cr}
     assert collection.skipped_kinds == {"ConfigMap": 1, "Secret": 1}
 
 
+def test_a_service_account_token_secret_is_kept_as_a_stub_without_its_data(
+    tmp_path: Path,
+) -> None:
+    text = """apiVersion: v1
+kind: Secret
+metadata:
+  name: builder-token
+  namespace: ci
+  annotations:
+    kubernetes.io/service-account.name: builder
+    note: hunter2
+  labels: {a: b}
+type: kubernetes.io/service-account-token
+data: {token: aHVudGVyMg==}
+stringData: {extra: hunter2}
+"""
+    collection = load(write(tmp_path, "a.yaml", text))
+
+    (secret,) = collection.objects
+    assert secret.body == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "builder-token",
+            "namespace": "ci",
+            "annotations": {"kubernetes.io/service-account.name": "builder"},
+        },
+        "type": "kubernetes.io/service-account-token",
+    }
+    assert "hunter2" not in repr(secret) and "aHVudGVyMg" not in repr(secret)
+    assert not any(path and path[0] in ("data", "stringData") for path in secret.field_lines)
+    assert (
+        secret.problem(("type",), "x")
+        == f"{tmp_path / 'a.yaml'}:10: Secret ci/builder-token: type: x"
+    )
+
+
 def test_objects_are_sorted_by_key(tmp_path: Path) -> None:
     text = "---\n".join(
         [
