@@ -124,14 +124,20 @@ def _runs_as(known: Universe, namespace: str | None) -> list[tuple[WorkloadRef, 
 
 def token_request(rbac: Rbac, subject: Subject, known: Universe) -> Iterator[Escalation]:
     for grant in grants(rbac, subject, ["create"], "", "serviceaccounts", "token"):
-        accounts = known.accounts_in(grant.namespace)
-        if grant.names is not None:
-            accounts = [a for a in accounts if a.name in grant.names]
-            if grant.namespace is not None:
-                named = {Subject.service_account(grant.namespace, n) for n in grant.names}
-                accounts = sorted(named | set(accounts))
         via = f"create serviceaccounts/token{grant.names_text()} {where(grant.namespace)}"
-        yield from _to(subject, accounts, grant, via)
+        yield from _to(subject, _accounts(known, grant), grant, via)
+
+
+def _accounts(known: Universe, grant: Grant) -> list[Subject]:
+    """The ServiceAccounts a grant on serviceaccounts covers: those in scope it names (in
+    one namespace, a name identifies an account even if the input does not declare it)."""
+    accounts = known.accounts_in(grant.namespace)
+    if grant.names is None:
+        return accounts
+    named = {a for a in accounts if a.name in grant.names}
+    if grant.namespace is not None:
+        named |= {Subject.service_account(grant.namespace, n) for n in grant.names}
+    return sorted(named)
 
 
 def secret_reading(rbac: Rbac, subject: Subject, known: Universe) -> Iterator[Escalation]:
@@ -152,9 +158,7 @@ def secret_reading(rbac: Rbac, subject: Subject, known: Universe) -> Iterator[Es
 
 def impersonation(rbac: Rbac, subject: Subject, known: Universe) -> Iterator[Escalation]:
     for grant in grants(rbac, subject, ["impersonate"], "", "serviceaccounts"):
-        accounts = known.accounts_in(grant.namespace)
-        if grant.names is not None:
-            accounts = [a for a in accounts if a.name in grant.names]
+        accounts = _accounts(known, grant)
         via = f"impersonate serviceaccounts{grant.names_text()} {where(grant.namespace)}"
         yield from _to(subject, accounts, grant, via)
     for grant in grants(rbac, subject, ["impersonate"], "", "users"):

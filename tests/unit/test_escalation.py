@@ -173,6 +173,11 @@ def test_creating_a_token_reaches_the_service_accounts_it_names() -> None:
         account("default", "team"),
         account("web", "team"),
     }
+    # In one namespace a name is an account, whether or not the input declares it.
+    ghost = escalate(
+        *TEAM, *grant_alice(rule(["create"], ["serviceaccounts/token"], names=["ghost"]))
+    )
+    assert reach(ghost) == {account("ghost", "team"): True}
     # Creating the account itself (no subresource) mints nothing.
     assert reach(escalate(*TEAM, *grant_alice(rule(["create"], ["serviceaccounts"])))) == {}
 
@@ -219,8 +224,10 @@ def test_impersonating_users_and_groups() -> None:
         cluster_role_binding("x", "view", group("devs")),
         cluster_role_binding("y", "view", user("bob")),
     ]
+    # A ServiceAccount's username is checked as the account (serviceaccounts), not a user.
+    names = ["bob", "system:serviceaccount:team:web"]
     named = escalate(
-        *cluster, *grant_alice(rule(["impersonate"], ["users"], names=["bob"]), namespace=None)
+        *cluster, *grant_alice(rule(["impersonate"], ["users"], names=names), namespace=None)
     )
     assert reach(named) == {Subject.user("bob"): True}
     anyone = escalate(
