@@ -62,6 +62,8 @@ __all__ = [
 
 
 def universe(inventory: Inventory, rbac: Rbac) -> Universe:
+    """What escalations can reach: the namespaces, accounts (with each namespace's
+    `default`), workloads, stored tokens, users and groups the input shows."""
     subjects = rbac.subjects()
     accounts = {s for s in subjects if s.kind is SubjectKind.SERVICE_ACCOUNT}
     namespaces = set(inventory.namespaces) | {a.namespace or "" for a in accounts}
