@@ -103,3 +103,123 @@ def connects(g: SystemGraph, source: str, target: str) -> ConnectsEdge | None:
     edge = g.edge(source, target, EdgeType.CONNECTS)
     assert edge is None or isinstance(edge, ConnectsEdge)
     return edge
+
+
+RBAC_V1 = "rbac.authorization.k8s.io/v1"
+
+
+def rule(
+    verbs: Iterable[str],
+    resources: Iterable[str] = (),
+    *,
+    groups: Iterable[str] = ("",),
+    names: Iterable[str] = (),
+    urls: Iterable[str] = (),
+) -> dict[str, Any]:
+    """A PolicyRule: resources in `groups` (core by default), or `urls` alone."""
+    if urls:
+        return {"verbs": list(verbs), "nonResourceURLs": list(urls)}
+    out: dict[str, Any] = {
+        "verbs": list(verbs),
+        "apiGroups": list(groups),
+        "resources": list(resources),
+    }
+    if names:
+        out["resourceNames"] = list(names)
+    return out
+
+
+def role(name: str, *rules: Mapping[str, Any], namespace: str = "default") -> dict[str, Any]:
+    return {
+        "apiVersion": RBAC_V1,
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": [dict(r) for r in rules],
+    }
+
+
+def cluster_role(
+    name: str,
+    *rules: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    aggregate: Iterable[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A ClusterRole; `aggregate` gives its clusterRoleSelectors (label selectors)."""
+    doc: dict[str, Any] = {
+        "apiVersion": RBAC_V1,
+        "kind": "ClusterRole",
+        "metadata": {"name": name, "labels": dict(labels or {})},
+        "rules": [dict(r) for r in rules],
+    }
+    if aggregate is not None:
+        doc["aggregationRule"] = {"clusterRoleSelectors": [dict(s) for s in aggregate]}
+    return doc
+
+
+def sa(name: str, namespace: str | None = "default") -> dict[str, Any]:
+    """A ServiceAccount subject (namespace None: left out, as some manifests do)."""
+    out = {"kind": "ServiceAccount", "name": name}
+    if namespace is not None:
+        out["namespace"] = namespace
+    return out
+
+
+def user(name: str) -> dict[str, Any]:
+    return {"kind": "User", "name": name, "apiGroup": "rbac.authorization.k8s.io"}
+
+
+def group(name: str) -> dict[str, Any]:
+    return {"kind": "Group", "name": name, "apiGroup": "rbac.authorization.k8s.io"}
+
+
+def role_binding(
+    name: str,
+    role_name: str,
+    *subjects: Mapping[str, Any],
+    namespace: str = "default",
+    role_kind: str = "Role",
+) -> dict[str, Any]:
+    return {
+        "apiVersion": RBAC_V1,
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role_name},
+        "subjects": [dict(s) for s in subjects],
+    }
+
+
+def cluster_role_binding(name: str, role_name: str, *subjects: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": RBAC_V1,
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": name},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": role_name,
+        },
+        "subjects": [dict(s) for s in subjects],
+    }
+
+
+def service_account(
+    name: str, namespace: str = "default", *, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": name, "namespace": namespace},
+    }
+    if secrets:
+        doc["secrets"] = [{"name": s} for s in secrets]
+    return doc
+
+
+def rbac(*docs: Mapping[str, Any]) -> Any:
+    """The effective RBAC of `docs`; fails the test on any problem."""
+    from drift.k8s.rbac import read_rbac
+
+    problems: list[str] = []
+    result = read_rbac(inventory(*docs), problems)
+    assert problems == []
+    return result

@@ -20,6 +20,7 @@ from drift.collect import Collection, ReadOptions, ScopeOutcome, ScopeStatus
 from drift.errors import ManifestError
 from drift.k8s.kinds import canonical_group, is_cluster_scoped, is_modelled
 from drift.k8s.objects import FieldPath, KubeObject, SourceRef, format_path
+from drift.k8s.tokens import token_secret_stub
 from drift.yamlread import Document, ReadProblem, read_documents
 
 log = logging.getLogger(__name__)
@@ -263,9 +264,14 @@ def _add_object(entry: _Entry, options: ReadOptions, found: _Found) -> None:
     body: dict[str, Any] = entry.value
     api_version, kind = body["apiVersion"], body["kind"]
     group = canonical_group(api_version.rpartition("/")[0], kind)
+    lines = entry.lines
     if not is_modelled(group, kind):
-        found.skipped[f"{group}/{kind}" if group else kind] += 1
-        return
+        stub = token_secret_stub(group, kind, body)
+        if stub is None:
+            found.skipped[f"{group}/{kind}" if group else kind] += 1
+            return
+        # A ServiceAccount token Secret: kept for who can read it, without its data.
+        body, lines = stub, {p: n for p, n in lines.items() if not p or p[0] in stub}
     found.objects.append(
         KubeObject(
             api_version=api_version,
@@ -274,7 +280,7 @@ def _add_object(entry: _Entry, options: ReadOptions, found: _Found) -> None:
             namespace=_namespace(group, kind, body["metadata"], options),
             body=body,
             source=entry.source,
-            field_lines=entry.lines,
+            field_lines=lines,
         )
     )
 

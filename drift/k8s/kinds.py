@@ -61,12 +61,27 @@ EXPOSURE_KINDS: frozenset[GroupKind] = frozenset(
     }
 )
 
+# Who may do what (drift.k8s.rbac).
+RBAC_KINDS: frozenset[GroupKind] = frozenset(
+    {
+        ("rbac.authorization.k8s.io", "Role"),
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "RoleBinding"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    }
+)
+
 MODELLED_KINDS: frozenset[GroupKind] = (
     WORKLOAD_KINDS
     | {NETWORK_POLICY, NAMESPACE, SERVICE_ACCOUNT}
     | UNMODELLED_POLICY_KINDS
     | EXPOSURE_KINDS
+    | RBAC_KINDS
 )
+
+# Secrets are never listed from a cluster nor kept whole. From manifests, a legacy
+# ServiceAccount token Secret is kept as a stub without its data (drift.k8s.tokens).
+SECRET: GroupKind = ("", "Secret")
 
 # Old groups that served the same kinds before they moved.
 _GROUP_ALIASES: dict[GroupKind, str] = {

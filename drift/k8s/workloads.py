@@ -107,6 +107,9 @@ class Workload:
     host_network: bool
     ports: tuple[ContainerPort, ...]
     source: SourceRef
+    # Node access the pods are given: a privileged container, or a hostPath volume.
+    privileged: bool = False
+    host_path: bool = False
 
     @property
     def label_view(self) -> LabelView:
@@ -201,6 +204,31 @@ def read_workload(obj: KubeObject, problems: list[str]) -> Workload | None:
         host_network=spec.get("hostNetwork") is True,
         ports=ports,
         source=obj.source,
+        privileged=_any_privileged(spec),
+        host_path=_any_host_path(spec),
+    )
+
+
+def _containers(spec: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    for field_name in ("containers", "initContainers", "ephemeralContainers"):
+        containers = spec.get(field_name)
+        if isinstance(containers, list):
+            yield from (c for c in containers if isinstance(c, Mapping))
+
+
+def _any_privileged(spec: Mapping[str, Any]) -> bool:
+    """Whether some container runs privileged (`securityContext.privileged: true`)."""
+    return any(
+        isinstance(c.get("securityContext"), Mapping)
+        and c["securityContext"].get("privileged") is True
+        for c in _containers(spec)
+    )
+
+
+def _any_host_path(spec: Mapping[str, Any]) -> bool:
+    volumes = spec.get("volumes")
+    return isinstance(volumes, list) and any(
+        isinstance(v, Mapping) and v.get("hostPath") is not None for v in volumes
     )
 
 

@@ -200,7 +200,7 @@ items:
 """
     collection = load(write(tmp_path, "roles.yaml", text))
 
-    assert collection.skipped_kinds == {"rbac.authorization.k8s.io/Role": 1}
+    assert [(o.kind, o.name, o.source.item) for o in collection.objects] == [("Role", "r", 0)]
 
 
 def test_field_lines_give_the_exact_line_of_a_nested_field(tmp_path: Path) -> None:
@@ -273,12 +273,45 @@ metadata: {name: cr}
 """ + netpol("kept")
     collection = load(write(tmp_path, "a.yaml", text))
 
-    assert [o.kind for o in collection.objects] == ["NetworkPolicy"]
-    assert collection.skipped_kinds == {
-        "ConfigMap": 1,
-        "Secret": 1,
-        "rbac.authorization.k8s.io/ClusterRole": 1,
+    assert [o.kind for o in collection.objects] == ["NetworkPolicy", "ClusterRole"]
+    assert collection.skipped_kinds == {"ConfigMap": 1, "Secret": 1}
+
+
+def test_a_service_account_token_secret_is_kept_as_a_stub_without_its_data(
+    tmp_path: Path,
+) -> None:
+    text = """apiVersion: v1
+kind: Secret
+metadata:
+  name: builder-token
+  namespace: ci
+  annotations:
+    kubernetes.io/service-account.name: builder
+    note: hunter2
+  labels: {a: b}
+type: kubernetes.io/service-account-token
+data: {token: aHVudGVyMg==}
+stringData: {extra: hunter2}
+"""
+    collection = load(write(tmp_path, "a.yaml", text))
+
+    (secret,) = collection.objects
+    assert secret.body == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "builder-token",
+            "namespace": "ci",
+            "annotations": {"kubernetes.io/service-account.name": "builder"},
+        },
+        "type": "kubernetes.io/service-account-token",
     }
+    assert "hunter2" not in repr(secret) and "aHVudGVyMg" not in repr(secret)
+    assert not any(path and path[0] in ("data", "stringData") for path in secret.field_lines)
+    assert (
+        secret.problem(("type",), "x")
+        == f"{tmp_path / 'a.yaml'}:10: Secret ci/builder-token: type: x"
+    )
 
 
 def test_objects_are_sorted_by_key(tmp_path: Path) -> None:
@@ -608,7 +641,8 @@ def test_corpus_list_kinds_and_integer_keys_load() -> None:
     prometheus = load(CORPUS / "kube-prometheus")
     istio = load(CORPUS / "istio-security-examples")
 
-    assert prometheus.skipped_kinds["rbac.authorization.k8s.io/Role"] == 4
+    roles = [o for o in prometheus.objects if o.kind == "Role"]
+    assert len(roles) == 4 and any(o.source.item is not None for o in roles)  # RoleList
     assert istio.skipped_kinds["security.istio.io/PeerAuthentication"] == 2
 
 

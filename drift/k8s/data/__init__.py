@@ -1,0 +1,1 @@
+"""Data files shipped with the Kubernetes semantics (read with importlib.resources)."""
