@@ -16,8 +16,10 @@ hold what some path with a possible edge adds to them.
 
 Cost: one pass of Tarjan's algorithm over the control edges, then one bitset (a Python int,
 one bit per node) per strongly connected component, in the reverse topological order Tarjan
-emits them: O(V + E) set unions of V bits each, shared by all members of a component. Sets
-of ids are decoded from the bitsets only when asked for.
+emits them: O(V + E) set unions of V bits each, shared by all members of a component. Only
+components some other one leads to are closed ahead; the rest (workloads, mostly) are
+united with their successors' sets when read. Sets of ids are decoded only when asked for.
+A second pass, over certain and possible edges, runs only when the graph has possible edges.
 """
 
 from __future__ import annotations
@@ -251,11 +253,12 @@ class _Closure:
 class BlastRadius:
     """Control and reach of every workload and identity of one graph, as shared bitsets.
 
-    `*_of` decode one set of ids when asked (O(V) per call), `*_count` and the predicates
-    read the bitset (O(V / 64) word operations, no decoding). "Possible" sets hold what only
-    paths through a possible edge add; `may_*` ask for certain or possible. Every method
-    raises KeyError for a node id that is not a workload or identity of the graph (targets:
-    not a node of it).
+    `*_of` decode one set of ids when asked: O(V) per call, plus the ids found. `*_count`
+    and the predicates read bitsets only: O(V / 64) word operations for a node that others
+    lead to, times its out-degree for the others (workloads, mostly). "Possible" sets hold
+    what only paths through a possible edge add; `may_*` ask for certain or possible.
+    Every method raises KeyError for a node id that is not a workload or identity of the
+    graph (for a target: not a node of it).
     """
 
     def __init__(
@@ -276,56 +279,52 @@ class BlastRadius:
     @property
     def subjects(self) -> tuple[str, ...]:
         """The workload and identity ids, sorted."""
-        return tuple(self._ids[i] for i in sorted(self._subjects))
+        return tuple(sorted(self._ids[i] for i in self._subjects))
 
     def __contains__(self, node_id: object) -> bool:
-        return self._index.get(node_id, -1) in self._subjects  # type: ignore[call-overload]
+        return isinstance(node_id, str) and self._index.get(node_id, -1) in self._subjects
 
     # Sets of ids.
 
     def control_of(self, node_id: str) -> frozenset[str]:
-        return self._decode(self._control(node_id)[0])
+        return self._decode(self._certain.control(self._subject(node_id)))
 
     def possible_control_of(self, node_id: str) -> frozenset[str]:
-        certain, may = self._control(node_id)
-        return self._decode(may & ~certain)
+        return self._decode(self._possible_control(node_id))
 
     def reach_of(self, node_id: str) -> frozenset[str]:
-        return self._decode(self._reach(node_id)[0])
+        return self._decode(self._certain.reach(self._subject(node_id)))
 
     def possible_reach_of(self, node_id: str) -> frozenset[str]:
-        certain, may = self._reach(node_id)
-        return self._decode(may & ~certain)
+        return self._decode(self._possible_reach(node_id))
 
     # Sizes.
 
     def control_count(self, node_id: str) -> int:
-        return self._control(node_id)[0].bit_count()
+        return self._certain.control(self._subject(node_id)).bit_count()
 
     def possible_control_count(self, node_id: str) -> int:
-        certain, may = self._control(node_id)
-        return (may & ~certain).bit_count()
+        return self._possible_control(node_id).bit_count()
 
     def reach_count(self, node_id: str) -> int:
-        return self._reach(node_id)[0].bit_count()
+        return self._certain.reach(self._subject(node_id)).bit_count()
 
     def possible_reach_count(self, node_id: str) -> int:
-        certain, may = self._reach(node_id)
-        return (may & ~certain).bit_count()
+        return self._possible_reach(node_id).bit_count()
 
     # Membership.
 
     def controls(self, node_id: str, target_id: str) -> bool:
-        return self._has(self._control(node_id)[0], target_id)
+        return self._has(self._certain.control(self._subject(node_id)), target_id)
 
     def may_control(self, node_id: str, target_id: str) -> bool:
-        return self._has(self._control(node_id)[1], target_id)
+        return self._has(self._may.control(self._subject(node_id)), target_id)
 
     def reaches(self, node_id: str, target_id: str) -> bool:
-        return self._has(self._reach(node_id)[0], target_id)
+        return self._has(self._certain.reach(self._subject(node_id)), target_id)
 
     def may_reach(self, node_id: str, target_id: str) -> bool:
-        return self._has(self._reach(node_id)[1], target_id)
+        return self._has(self._may.reach(self._subject(node_id)), target_id)
 
     # Bitsets.
 
@@ -335,13 +334,17 @@ class BlastRadius:
             raise KeyError(f"{node_id!r} is not a workload or identity of this graph")
         return i
 
-    def _control(self, node_id: str) -> tuple[int, int]:
+    def _possible_control(self, node_id: str) -> int:
         i = self._subject(node_id)
-        return self._certain.control(i), self._may.control(i)
+        if self._may is self._certain:
+            return 0
+        return self._may.control(i) & ~self._certain.control(i)
 
-    def _reach(self, node_id: str) -> tuple[int, int]:
+    def _possible_reach(self, node_id: str) -> int:
         i = self._subject(node_id)
-        return self._certain.reach(i), self._may.reach(i)
+        if self._may is self._certain:
+            return 0
+        return self._may.reach(i) & ~self._certain.reach(i)
 
     def _has(self, bits: int, target_id: str) -> bool:
         i = self._index.get(target_id)

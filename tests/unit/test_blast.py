@@ -405,6 +405,7 @@ def random_graphs(draw: st.DrawFn) -> SystemGraph:
 @given(random_graphs())
 def test_bitsets_agree_with_a_search_from_every_node(graph: SystemGraph) -> None:
     blast = blast_radius(graph, is_certain=maybe_not)
+    assert blast.subjects == tuple(sorted(n for n in graph.networkx if n[0] in "wi"))
     for subject in blast.subjects:
         control, reach = plain_search(graph, subject, maybe_not)
         may_control, may_reach = plain_search(graph, subject, lambda e: True)
