@@ -32,6 +32,7 @@ from itertools import compress
 
 import networkx as nx
 
+from drift.gcpause import paused_gc
 from drift.model import ConnectsEdge, Edge, EdgeType, NodeType, SystemGraph
 
 CONTROL_EDGES = frozenset({EdgeType.RUNS_AS, EdgeType.ASSUMES})
@@ -376,6 +377,11 @@ def blast_radius(
     `is_certain(edge)` says whether a `runs_as`, `assumes`, `connects` or `can` edge surely
     holds (`default_is_certain` unless given).
     """
+    with paused_gc():  # tens of thousands of lists, no cycles; see drift.gcpause
+        return _blast_radius(graph, is_certain)
+
+
+def _blast_radius(graph: SystemGraph, is_certain: EdgePredicate) -> BlastRadius:
     indexed = _index(graph, is_certain)
     condensation = _condense(indexed.control, indexed.subjects)
     certain = may = _Closure(condensation, (indexed.reach,))
