@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from drift.errors import ManifestError
 from drift.gcpause import paused_gc
+from drift.identity_graph import add_rbac
 from drift.ids import INTERNET_ID, k8s_object_id, namespace_id, network_id, unlisted_id
 from drift.k8s.connectivity import Connectivity, PairResult, compute
 from drift.k8s.exposure import Exposure, read_exposures
@@ -40,6 +41,7 @@ def _build_graph(inventory: Inventory) -> SystemGraph:
     connectivity = compute(inventory)
     _add_workloads(graph, inventory, connectivity)
     _add_identities(graph, inventory)
+    add_rbac(graph, inventory)
     _add_zones(graph, inventory)
     _add_exposures(graph, inventory)
     _add_address_nodes(graph, inventory.cluster, connectivity)

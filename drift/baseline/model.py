@@ -169,10 +169,15 @@ class Flow(_Strict):
     description: str = ""
 
 
-# An identity: a designed service (its one ServiceAccount) or `<namespace>/<serviceaccount>`.
+# An identity: a designed service (its one ServiceAccount), `<namespace>/<serviceaccount>`, or
+# one the cluster knows by name: `user:<name>`, `group:<name>`, `node:<name>` (`node:*`: the
+# credentials of any node, which privileged pods and `nodes/proxy` lead to).
 IdentityRef = Annotated[
     str,
-    Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$"),
+    Field(
+        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?"
+        r"|(user|group|node):\S+)$"
+    ),
 ]
 
 

@@ -197,6 +197,7 @@ def _identity_refs(draft: _Draft) -> dict[str, str]:
     for node in draft.graph.nodes(NodeType.IDENTITY):
         assert isinstance(node, IdentityNode)
         if node.kind != "ServiceAccount":
+            refs[node.id] = f"{node.kind.lower()}:{node.name}"
             continue
         services = users.get(node.id, set())
         refs[node.id] = (
@@ -211,6 +212,8 @@ def _permissions(draft: _Draft) -> list[str]:
     for edge in draft.graph.edges(EdgeType.CAN):
         assert isinstance(edge, CanEdge)
         ref = refs.get(edge.source)
+        if ref is not None and ":" in ref:
+            continue  # people and nodes are outside the design: not judged, not drafted
         resource = draft.graph.node(edge.target)
         if ref is None or not isinstance(resource, ResourceNode):
             continue
@@ -251,12 +254,12 @@ def _trust(draft: _Draft) -> list[str]:
     for edge in draft.graph.edges(EdgeType.ASSUMES):
         assert isinstance(edge, AssumesEdge)
         source, target = _trust_ref(draft, refs, edge.source), _trust_ref(draft, refs, edge.target)
-        if source is not None and source != target:
-            pairs.add((source, target or "*"))
+        if source is not None and ":" not in source and target is not None and source != target:
+            pairs.add((source, target))
     lines = ["trust:"]
     for source, target in sorted(pairs):
-        if target == "*":
-            lines.append("  # TIGHTEN: becomes identities a design cannot name (nodes, people)")
+        if target in ("node:*", "user:*", "group:*"):
+            lines.append("  # TIGHTEN: becomes the credentials of any node, or anyone")
         lines.append(f"  - {{from: {_q(source)}, to: {_q(target)}}}")
     return lines if len(lines) > 1 else []
 

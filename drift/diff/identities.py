@@ -14,11 +14,22 @@ from drift.diff.design import DesignMap, service_namespace
 from drift.ids import k8s_object_id
 from drift.model import EdgeType, IdentityNode, WorkloadNode
 
+_NAMED_KINDS = {"user": "User", "group": "Group", "node": "Node"}
+
+
+def is_named_ref(ref: str) -> bool:
+    """`user:`, `group:` or `node:` refs name an identity outright, not a service."""
+    kind, colon, _ = ref.partition(":")
+    return bool(colon) and kind in _NAMED_KINDS
+
 
 def identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
     """The identity node ids `ref` stands for (none when a service has no live workload and
     no designed identity)."""
     cluster = design.graph.cluster
+    kind, colon, name = ref.partition(":")
+    if colon and kind in _NAMED_KINDS:
+        return frozenset({k8s_object_id(cluster, _NAMED_KINDS[kind], name)})
     if "/" in ref:
         namespace, name = ref.split("/", 1)
         return frozenset({k8s_object_id(cluster, "ServiceAccount", name, namespace)})
@@ -33,6 +44,8 @@ def identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
 
 def ref_namespace(design: DesignMap, ref: str) -> str | None:
     """The namespace a permission of `ref` applies in when it names none."""
+    if is_named_ref(ref):
+        return None
     if "/" in ref:
         return ref.split("/", 1)[0]
     return service_namespace(design.baseline, ref)
@@ -54,7 +67,7 @@ def covers(design: DesignMap, refs: Iterable[str], node_id: str) -> bool:
         if ref == "*":
             return True
         ids |= identity_ids(design, ref)
-        if "/" not in ref and any(w.id == node_id for w in design.members.get(ref, ())):
+        if any(w.id == node_id for w in design.members.get(ref, ())):  # a service's workload
             return True
     if node_id in ids:
         return True

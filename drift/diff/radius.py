@@ -1,0 +1,209 @@
+"""`blast-radius.widened`: compromising a service now lets an attacker become, or reach a crown
+jewel, through more than the design allows.
+
+The design's blast radius of a service: the identities its `trust` relations let it become,
+transitively (`*` is anything), and what the flows of those services reach. The live one comes
+from `drift.blast` over the live model. A service's finding names what it newly controls and
+the crown jewels it newly reaches, with the shortest attack path to the worst of them, step by
+step with the object behind each step.
+
+Only what other findings cannot show is reported: something the service's own workload or
+identity reaches or becomes in one step is already a flow or trust-relation finding, so the
+items here are those reached *through* another identity or workload. A graph without any
+`assumes` edge has none, and the analysis is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from drift.baseline.load import LoadedBaseline
+from drift.blast import BlastRadius, PathKind, Step, blast_radius, shortest_path
+from drift.diff.design import DesignMap
+from drift.diff.flows import FlowIndex
+from drift.diff.identities import covers, display_identity, identity_ids, runs_as
+from drift.findings import Finding, FindingKind, PathStep, Severity
+from drift.model import (
+    AssumesEdge,
+    AuthzVerdict,
+    CanEdge,
+    ConnectsEdge,
+    Edge,
+    EdgeType,
+    Evidence,
+    IdentityNode,
+    WorkloadNode,
+)
+
+_MAX_LISTED = 12
+
+
+def is_certain(edge: Edge) -> bool:
+    """An edge that surely holds: a connection admitted on some port and not refused by the
+    mesh, a step whose grant is in the input."""
+    if isinstance(edge, ConnectsEdge):
+        return not edge.ports.is_empty() and edge.authz is not AuthzVerdict.DENY
+    if isinstance(edge, AssumesEdge):
+        return edge.certain
+    return True
+
+
+def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
+    graph = design.graph
+    if next(graph.edges(EdgeType.ASSUMES), None) is None:
+        return []
+    radius = blast_radius(graph, is_certain=is_certain)
+    flows = FlowIndex(design)
+    jewels = _crown_jewel_nodes(design)
+    findings = []
+    for service, members in sorted(design.members.items()):
+        trusted = _designed_control(design, service)
+        for workload in members:
+            finding = _widened(design, loaded, radius, flows, service, workload, trusted, jewels)
+            if finding is not None:
+                findings.append(finding)
+                break  # one finding per service: its first workload that widens tells it
+    return findings
+
+
+def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
+    """Crown jewels' workloads and identities -> the service."""
+    found: dict[str, str] = {}
+    for name, service in design.baseline.services.items():
+        if service.crown_jewel:
+            for workload in design.members.get(name, ()):
+                found[workload.id] = name
+            for identity in identity_ids(design, name):
+                found.setdefault(identity, name)
+    return found
+
+
+def _designed_control(design: DesignMap, service: str) -> set[str]:
+    """The refs a service may become by design: itself, then its trust relations,
+    transitively (`*` when one of them allows anything)."""
+    refs = {service}
+    changed = True
+    while changed and "*" not in refs:
+        changed = False
+        for relation in design.baseline.trust:
+            if relation.to not in refs and _any_covers(design, refs, relation.from_):
+                refs.add(relation.to)
+                changed = True
+    return refs
+
+
+def _any_covers(design: DesignMap, refs: set[str], ref: str) -> bool:
+    """Whether `ref` names something the refs stand for."""
+    if ref in refs:
+        return True
+    return any(covers(design, refs, node) for node in identity_ids(design, ref))
+
+
+def _widened(
+    design: DesignMap,
+    loaded: LoadedBaseline,
+    radius: BlastRadius,
+    flows: FlowIndex,
+    service: str,
+    workload: WorkloadNode,
+    trusted: set[str],
+    jewels: dict[str, str],
+) -> Finding | None:
+    graph = design.graph
+    own = {workload.id, runs_as(design, workload.id)}
+    direct = _direct(design, own)
+    controlled = [
+        node
+        for node in sorted(radius.control_of(workload.id))
+        if node not in own
+        and node not in direct
+        and isinstance(graph.node(node), (WorkloadNode, IdentityNode))
+        and not covers(design, trusted, node)
+    ]
+    reached = [
+        jewel
+        for jewel in sorted(jewels)
+        if isinstance(graph.node(jewel), WorkloadNode)
+        and jewel not in direct
+        and radius.reaches(workload.id, jewel)
+        and not _designed_reach(design, flows, trusted, jewel)
+    ]
+    if not controlled and not reached:
+        return None
+    controlled_jewels = [n for n in controlled if n in jewels]
+    if reached:
+        worst, kind = reached[0], PathKind.REACH
+    else:
+        worst, kind = (controlled_jewels or controlled)[0], PathKind.CONTROL
+    steps = shortest_path(graph, workload.id, worst, kind=kind, is_certain=is_certain) or []
+    parts = []
+    if controlled:
+        parts.append("newly controls " + _listed(display_identity(design, n) for n in controlled))
+    if reached:
+        parts.append(
+            "newly reaches crown jewels "
+            + _listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
+        )
+    critical = bool(reached or controlled_jewels)
+    path = tuple(_path_step(design, step) for step in steps)
+    return Finding(
+        kind=FindingKind.BLAST_RADIUS_WIDENED,
+        severity=Severity.CRITICAL if critical else Severity.HIGH,
+        cluster=graph.cluster,
+        subjects=(f"service:{service}",),
+        title=f"compromising {service} now gives an attacker "
+        + ("a crown jewel" if critical else "more than the design allows"),
+        detail="; ".join(parts),
+        evidence=tuple(e for step in path for e in step.evidence)[:_MAX_LISTED],
+        clause=loaded.clause(("trust",) if design.baseline.trust else ("services", service)),
+        baseline_version=loaded.version,
+        path=path,
+        location=workload.source,
+    )
+
+
+def _direct(design: DesignMap, own: set[str]) -> set[str]:
+    """What the service's own workload and identity reach or become in one step."""
+    graph = design.graph.networkx
+    return {target for node in own if node in graph for target in graph.successors(node)}
+
+
+def _designed_reach(design: DesignMap, flows: FlowIndex, trusted: set[str], target: str) -> bool:
+    """Whether some service the design lets this one become has a flow to `target`."""
+    if "*" in trusted:
+        return True
+    for ref in trusted:
+        for member in design.members.get(ref, ()):
+            ports, _ = flows.allowed(member.id, target)
+            if not ports.is_empty():
+                return True
+    return False
+
+
+def _path_step(design: DesignMap, step: Step) -> PathStep:
+    return PathStep(
+        source=design.subject(step.source),
+        relation=str(step.type),
+        target=design.subject(step.target),
+        evidence=_step_evidence(design, step),
+    )
+
+
+def _step_evidence(design: DesignMap, step: Step) -> tuple[Evidence, ...]:
+    edge = step.edge
+    if isinstance(edge, AssumesEdge):
+        return (Evidence(text=edge.via), *edge.evidence)
+    if isinstance(edge, ConnectsEdge):
+        return edge.evidence or (Evidence(text="no NetworkPolicy isolates either side"),)
+    if isinstance(edge, CanEdge):
+        return (Evidence(text=f"may {', '.join(sorted(edge.actions))}"), *edge.evidence)
+    node = design.graph.node(step.source)
+    source = node.source if isinstance(node, WorkloadNode) else None
+    return (Evidence(text=f"runs as {display_identity(design, step.target)}", source=source),)
+
+
+def _listed(items: Iterable[str]) -> str:
+    names = list(items)
+    shown = names[:_MAX_LISTED]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
