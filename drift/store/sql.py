@@ -36,6 +36,7 @@ from drift.store.engine import (
 from drift.store.errors import StoreError
 from drift.store.locks import AdvisoryLock, FileLock, LocalLock, TargetLock, lock_file
 from drift.store.records import (
+    NEW_COUNT_PREFIX,
     OPEN_STATUSES,
     AcceptedRisk,
     BaselineRecord,
@@ -43,6 +44,7 @@ from drift.store.records import (
     FindingStatus,
     RunRecord,
     Store,
+    parse_new_count_key,
 )
 
 log = logging.getLogger(__name__)
@@ -196,6 +198,44 @@ class SqlStore(Store):
         if target is not None:
             query = query.where(table.c.target == target)
         return [rows.run_record(row) for row in self._rows(query.limit(limit), "read runs")]
+
+    def latest_runs(self) -> list[RunRecord]:
+        """Per target, the latest run of each outcome, most recent first: one query with a
+        window over (target, outcome), so a scrape reads a handful of rows, not the history."""
+        table = tables.runs
+        newest_first = (table.c.started_at.desc(), table.c.finished_at.desc(), table.c.id.desc())
+        rank = sa.func.row_number().over(
+            partition_by=(table.c.target, table.c.outcome), order_by=newest_first
+        )
+        ranked = sa.select(table, rank.label("rank")).subquery()
+        query = (
+            sa.select(*(ranked.c[column.name] for column in table.columns))
+            .where(ranked.c.rank == 1)
+            .order_by(ranked.c.started_at.desc(), ranked.c.finished_at.desc(), ranked.c.id.desc())
+        )
+        return [rows.run_record(row) for row in self._rows(query, "read the latest runs")]
+
+    def new_finding_totals(self) -> dict[tuple[str, str], int]:
+        """Sums every run's `new:<kind>:<severity>` counts inside the database (the JSON
+        `counts` column expanded by `json_each` on SQLite, `json_each_text` on PostgreSQL), so
+        the history never crosses the wire."""
+        each = sa.func.json_each if self.backend == "sqlite" else sa.func.json_each_text
+        pairs = each(tables.runs.c.counts).table_valued("key", "value")
+        total = sa.func.sum(sa.cast(pairs.c.value, sa.BigInteger)).label("total")
+        query = (
+            sa.select(pairs.c.key.label("key"), total)
+            .select_from(tables.runs)
+            .join(pairs, sa.true())
+            .where(pairs.c.key.startswith(NEW_COUNT_PREFIX, autoescape=True))
+            .group_by(pairs.c.key)
+        )
+        totals: dict[tuple[str, str], int] = {}
+        for row in self._rows(query, "sum the new findings of every run"):
+            key, count = row["key"], row["total"]
+            parsed = parse_new_count_key(key)
+            if parsed is not None:
+                totals[parsed] = totals.get(parsed, 0) + int(count)
+        return totals
 
     # -- accepted risks ------------------------------------------------------------------
 
