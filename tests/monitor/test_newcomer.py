@@ -20,7 +20,9 @@ from tests.monitor.serving import get, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "online-shop"
-CRITICAL_FLOW = 'drift_findings_open{kind="implicit-trust.flow",severity="critical"} 1.0'
+CRITICAL_FLOW = (
+    'drift_findings_open{kind="implicit-trust.flow",severity="critical",zone="payments"} 1.0'
+)
 
 
 def widened_payment_policy() -> dict[str, object]:
