@@ -155,9 +155,10 @@ def test_new_findings_total_starts_at_zero_for_every_kind_and_sums_every_run(
 ) -> None:
     before = samples(scrape(store), "drift_findings_new_total")
     assert len(before) == 50 and set(before.values()) == {0}  # 10 kinds x 5 severities
-    store.commit_run(run("r1", counts={new_count_key(FLOW, "high"): 2}), [])
-    store.commit_run(run("r2", at=T0 + DAY, counts={new_count_key(FLOW, "high"): 1}), [])
-    store.commit_run(run("r3", target="dev", counts={new_count_key("custom.kind", "low"): 1}), [])
+    store.commit_run(run("r1", counts={"new": 2, new_count_key(FLOW, "high"): 2}), [])
+    store.commit_run(run("r2", at=T0 + DAY, counts={"new": 1, new_count_key(FLOW, "high"): 1}), [])
+    custom = {"new": 1, new_count_key("custom.kind", "low"): 1}
+    store.commit_run(run("r3", target="dev", counts=custom), [])
     after = samples(scrape(store), "drift_findings_new_total")
     assert after[labels(kind=FLOW, severity="high")] == 3
     assert after[labels(kind="custom.kind", severity="low")] == 1  # a kind this code lacks

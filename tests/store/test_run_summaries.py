@@ -28,6 +28,13 @@ def test_latest_runs_are_the_newest_of_each_outcome_per_target(store: SqlStore) 
     ]
 
 
+def test_latest_runs_break_a_tie_on_start_as_runs_does(store: SqlStore) -> None:
+    store.commit_run(run("b", finished_at=T0 + MINUTE), [])
+    store.commit_run(run("c", finished_at=T0 + 2 * MINUTE), [])
+    store.commit_run(run("a", finished_at=T0 + 2 * MINUTE), [])
+    assert [r.id for r in store.latest_runs()] == [store.runs(limit=1)[0].id] == ["c"]
+
+
 def test_latest_runs_of_an_empty_store_are_none(store: SqlStore) -> None:
     assert store.latest_runs() == []
 
@@ -49,8 +56,9 @@ def test_new_finding_totals_sum_every_run_of_every_target(store: SqlStore) -> No
     counts = {"new": 3, new_count_key(flow, "high"): 2, new_count_key(exposure, "low"): 1}
     store.commit_run(run("a", counts=counts), [])
     store.commit_run(run("b", at=T0 + MINUTE, counts={"open": 3, "findings": 3}), [])
-    store.commit_run(run("c", target="dev", counts={new_count_key(flow, "high"): 4}), [])
-    store.commit_run(run("d", at=T0 + 2 * MINUTE, counts={new_count_key(flow, "critical"): 1}), [])
+    store.commit_run(run("c", target="dev", counts={"new": 4, new_count_key(flow, "high"): 4}), [])
+    later = {"new": 1, "open": 3, new_count_key(flow, "critical"): 1}
+    store.commit_run(run("d", at=T0 + 2 * MINUTE, counts=later), [])
     assert store.new_finding_totals() == {
         (flow, "high"): 6,
         (flow, "critical"): 1,
