@@ -123,7 +123,7 @@ def _new_findings(totals: Mapping[tuple[str, str], int]) -> Metric:
 
 
 def _accepted_risks(
-    covered: Iterable[tuple[FindingState, AcceptedRisk]], now: datetime
+    covered: Sequence[tuple[FindingState, AcceptedRisk]], now: datetime
 ) -> Iterator[Metric]:
     in_force = GaugeMetricFamily(
         "drift_accepted_risks",
@@ -136,7 +136,6 @@ def _accepted_risks(
         f"{EXPIRING_WITHIN.days} days, by kind.",
         labels=["kind"],
     )
-    covered = list(covered)
     soon = now + EXPIRING_WITHIN
     for family, counts in (
         (in_force, Counter(f.kind for f, _ in covered)),
