@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,14 @@ from drift.lifecycle import next_states
 from drift.pipeline import check_model, collect_manifests, model_of
 from drift.plugins import COLLECTORS_GROUP, load_plugin
 from drift.settings import Settings, Target
-from drift.store.records import FindingState, RunOutcome, RunRecord, Store
+from drift.store.records import (
+    FindingState,
+    FindingStatus,
+    RunOutcome,
+    RunRecord,
+    Store,
+    new_count_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +133,11 @@ def _failed(
 
 
 def _counts(result: CheckResult, states: Sequence[FindingState]) -> dict[str, int]:
-    counts = {"findings": len(result.findings), "unknowns": len(result.unknowns)}
+    """Findings and unknowns of the run, states per status, and the new ones per kind and
+    severity (`new:<kind>:<severity>`, which `drift_findings_new_total` sums over runs)."""
+    counts = Counter({"findings": len(result.findings), "unknowns": len(result.unknowns)})
     for state in states:
-        counts[str(state.status)] = counts.get(str(state.status), 0) + 1
-    return counts
+        counts[str(state.status)] += 1
+        if state.status is FindingStatus.NEW:
+            counts[new_count_key(state.kind, state.severity)] += 1
+    return dict(counts)

@@ -33,7 +33,7 @@ class Service:
         self._done: set[str] = set()
         self._lock = threading.Lock()
         self.registry = CollectorRegistry()
-        self.registry.register(StoreCollector(store, clock))
+        self.registry.register(StoreCollector(store, clock, settings.targets))
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.stopped = threading.Event()
 

@@ -19,6 +19,22 @@ class FindingStatus(enum.StrEnum):
 
 OPEN_STATUSES = frozenset({FindingStatus.NEW, FindingStatus.OPEN, FindingStatus.UNVERIFIABLE})
 
+# A run's count of the findings it made new, per kind and severity: `new:<kind>:<severity>`
+# (kinds and severities hold no colon).
+NEW_COUNT_PREFIX = "new:"
+
+
+def new_count_key(kind: str, severity: str) -> str:
+    return f"{NEW_COUNT_PREFIX}{kind}:{severity}"
+
+
+def parse_new_count_key(key: str) -> tuple[str, str] | None:
+    """(kind, severity) of a `new:<kind>:<severity>` key; None for any other key."""
+    if not key.startswith(NEW_COUNT_PREFIX):
+        return None
+    kind, colon, severity = key[len(NEW_COUNT_PREFIX) :].rpartition(":")
+    return (kind, severity) if colon and kind and severity else None
+
 
 class RunOutcome(enum.StrEnum):
     OK = "ok"  # every scope collected
@@ -56,7 +72,9 @@ class RunRecord:
     baseline_version: str = ""
     baseline_sha256: str = ""
     scopes: Sequence[Mapping[str, str]] = ()  # [{"scope", "status", "detail"}]
-    counts: Mapping[str, int] = field(default_factory=dict)  # e.g. findings per status
+    # Findings per status ("new", "open", ...), "findings", "unknowns", and the new findings
+    # per kind and severity as "new:<kind>:<severity>" (what drift_findings_new_total sums).
+    counts: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,6 +149,14 @@ class Store(Protocol):
 
     def runs(self, *, target: str | None = None, limit: int = 20) -> list[RunRecord]:
         """Most recent first."""
+
+    def latest_runs(self) -> list[RunRecord]:
+        """For every target, its latest run of each outcome (at most three per target), in one
+        read: what the metrics need of the runs, however many there are."""
+
+    def new_finding_totals(self) -> dict[tuple[str, str], int]:
+        """Findings counted new by every run ever stored, by (kind, severity): each run's
+        `counts` keys `new:<kind>:<severity>` summed. Only grows (runs are never deleted)."""
 
     def target_lock(self, target: str) -> AbstractContextManager[bool]:
         """Held while one monitor runs `target`; yields False when another holds it (two

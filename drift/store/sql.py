@@ -36,6 +36,7 @@ from drift.store.engine import (
 from drift.store.errors import StoreError
 from drift.store.locks import AdvisoryLock, FileLock, LocalLock, TargetLock, lock_file
 from drift.store.records import (
+    NEW_COUNT_PREFIX,
     OPEN_STATUSES,
     AcceptedRisk,
     BaselineRecord,
@@ -43,6 +44,7 @@ from drift.store.records import (
     FindingStatus,
     RunRecord,
     Store,
+    parse_new_count_key,
 )
 
 log = logging.getLogger(__name__)
@@ -196,6 +198,56 @@ class SqlStore(Store):
         if target is not None:
             query = query.where(table.c.target == target)
         return [rows.run_record(row) for row in self._rows(query.limit(limit), "read runs")]
+
+    def latest_runs(self) -> list[RunRecord]:
+        """Per target, the latest run of each outcome, most recent first: one query that
+        groups the runs by (target, outcome) and reads back only the newest row of each (a
+        tie on `started_at` is broken by finish time, then id, as in `runs`)."""
+        table = tables.runs
+        newest = (
+            sa.select(table.c.target, table.c.outcome, sa.func.max(table.c.started_at).label("at"))
+            .group_by(table.c.target, table.c.outcome)
+            .subquery()
+        )
+        query = (
+            sa.select(table)
+            .join(
+                newest,
+                (table.c.target == newest.c.target)
+                & (table.c.outcome == newest.c.outcome)
+                & (table.c.started_at == newest.c.at),
+            )
+            .order_by(table.c.started_at.desc(), table.c.finished_at.desc(), table.c.id.desc())
+        )
+        found = [rows.run_record(row) for row in self._rows(query, "read the latest runs")]
+        first = {(run.target, run.outcome): run for run in reversed(found)}
+        return [run for run in found if first[(run.target, run.outcome)] is run]
+
+    def new_finding_totals(self) -> dict[tuple[str, str], int]:
+        """Sums every run's `new:<kind>:<severity>` counts inside the database (the JSON
+        `counts` column expanded by `json_each` on SQLite, `json_each_text` on PostgreSQL), so
+        the history never crosses the wire. Only runs whose `new` count is positive are
+        expanded: a run counts its new findings per kind only beside that total."""
+        runs = tables.runs
+        each = sa.func.json_each if self.backend == "sqlite" else sa.func.json_each_text
+        pairs = each(runs.c.counts).table_valued("key", "value")
+        total = sa.func.sum(sa.cast(pairs.c.value, sa.BigInteger)).label("total")
+        query = (
+            sa.select(pairs.c.key.label("key"), total)
+            .select_from(runs)
+            .join(pairs, sa.true())
+            .where(
+                runs.c.counts["new"].as_integer() > 0,
+                pairs.c.key.startswith(NEW_COUNT_PREFIX, autoescape=True),
+            )
+            .group_by(pairs.c.key)
+        )
+        totals: dict[tuple[str, str], int] = {}
+        for row in self._rows(query, "sum the new findings of every run"):
+            parsed = parse_new_count_key(row["key"])
+            if parsed is not None:
+                totals[parsed] = totals.get(parsed, 0) + int(row["total"])
+        return totals
 
     # -- accepted risks ------------------------------------------------------------------
 

@@ -9,32 +9,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import yaml
 from fakeapi import FakeApiServer
 
-from tests.monitor.serving import get, wait_for_port
+from tests.monitor.serving import eventually, get, wait_for_port, widened_payment_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "online-shop"
-CRITICAL_FLOW = 'drift_findings_open{kind="implicit-trust.flow",severity="critical"} 1.0'
-
-
-def widened_payment_policy() -> dict[str, object]:
-    for doc in yaml.safe_load_all((EXAMPLE / "drifted" / "network-policies.yaml").read_text()):
-        if doc and doc["metadata"]["name"] == "payment":
-            return dict(doc)
-    raise AssertionError("the drifted example has a payment policy")
-
-
-def eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for: {what}"
-        time.sleep(0.2)
+CRITICAL_FLOW = (
+    'drift_findings_open{kind="implicit-trust.flow",severity="critical",zone="payments"} 1.0'
+)
 
 
 def test_serve_sees_a_widened_policy_and_an_accepted_risk_expire(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from drift.cli import main
 from drift.monitor import run_once
 from drift.settings import Settings, Target
-from drift.store.records import AcceptedRisk, FindingStatus, RunOutcome
+from drift.store.records import AcceptedRisk, FindingStatus, RunOutcome, new_count_key
 from drift.store.sql import SqlStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,23 @@ def test_findings_are_new_then_open_then_resolved_when_the_drift_is_undone(
     run_once(settings(live), store, clock)
     assert sorted(statuses(store).values()) == ["resolved", "resolved", "resolved"]
     assert [r.counts.get("resolved", 0) for r in store.runs(target="shop")] == [3, 0, 0]
+
+
+def test_a_run_counts_its_new_findings_per_kind_and_severity(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    live = tmp_path / "live"
+    shutil.copytree(EXAMPLE / "drifted", live)
+    clock = Clock()
+    (first,) = run_once(settings(live), store, clock)
+    new = Counter(new_count_key(f.kind, f.severity) for f in store.findings())
+    assert {k: v for k, v in first.run.counts.items() if k.startswith("new:")} == new
+    assert sum(new.values()) == first.run.counts["new"] == 3
+    (second,) = run_once(settings(live), store, clock)  # the same findings, open now
+    assert not [k for k in second.run.counts if k.startswith("new")]
+    assert store.new_finding_totals() == {
+        (f.kind, f.severity): new[new_count_key(f.kind, f.severity)] for f in store.findings()
+    }
 
 
 def test_a_failed_collection_stores_a_failed_run_and_touches_no_finding(

@@ -40,7 +40,9 @@ def test_serve_becomes_ready_exports_metrics_and_stops_on_sigterm(tmp_path: Path
             time.sleep(0.1)
         status, metrics = get(f"{base}/metrics")
         assert status == 200
-        assert 'drift_findings_open{kind="implicit-trust.flow",severity="critical"} 1.0' in metrics
+        flow = 'drift_findings_open{kind="implicit-trust.flow",severity="critical",zone="payments"}'
+        assert f"{flow} 1.0" in metrics
+        assert 'drift_target_interval_seconds{target="shop"} 10.0' in metrics
         assert 'drift_last_successful_run_timestamp_seconds{target="shop"}' in metrics
         assert get(f"{base}/nothing")[0] == 404
         process.send_signal(signal.SIGTERM)
