@@ -61,11 +61,20 @@ EXPOSURE_KINDS: frozenset[GroupKind] = frozenset(
     }
 )
 
+# Istio's security policies (drift.k8s.istio_security): mTLS and authorization in the mesh.
+ISTIO_SECURITY_KINDS: frozenset[GroupKind] = frozenset(
+    {
+        ("security.istio.io", "PeerAuthentication"),
+        ("security.istio.io", "AuthorizationPolicy"),
+    }
+)
+
 MODELLED_KINDS: frozenset[GroupKind] = (
     WORKLOAD_KINDS
     | {NETWORK_POLICY, NAMESPACE, SERVICE_ACCOUNT}
     | UNMODELLED_POLICY_KINDS
     | EXPOSURE_KINDS
+    | ISTIO_SECURITY_KINDS
 )
 
 # Old groups that served the same kinds before they moved.
