@@ -16,7 +16,7 @@ the connection level: it makes the match unknown, never yes and never no.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from drift.k8s.istio_policies import (
@@ -47,15 +47,31 @@ class Tri:
     def no(self) -> PortSet:
         return TCP_ALL - self.yes - self.maybe
 
+    # Most operands are the constants below: those cases skip the port set algebra.
+
     def __and__(self, other: Tri) -> Tri:
+        if self is ALWAYS or other is NEVER or self is other:
+            return other
+        if other is ALWAYS or self is NEVER:
+            return self
         yes = self.yes & other.yes
         return Tri(yes, ((self.yes | self.maybe) & (other.yes | other.maybe)) - yes)
 
     def __or__(self, other: Tri) -> Tri:
+        if self is NEVER or other is ALWAYS or self is other:
+            return other
+        if other is NEVER or self is ALWAYS:
+            return self
         yes = self.yes | other.yes
         return Tri(yes, (self.maybe | other.maybe) - yes)
 
     def __invert__(self) -> Tri:
+        if self is ALWAYS:
+            return NEVER
+        if self is NEVER:
+            return ALWAYS
+        if self is PERHAPS:
+            return PERHAPS
         return Tri(self.no, self.maybe)
 
 
@@ -76,15 +92,21 @@ def any_of(tris: Iterable[Tri]) -> Tri:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Caller:
-    """Who opens the connection. `principal` is `<trust domain>/ns/<ns>/sa/<sa>` for a
-    workload, None for a caller outside the cluster; `tls`: the destination ports on which
-    the connection is mTLS (so carries that identity)."""
+class Identity:
+    """Who a workload's pods are in the mesh: `principal` is
+    `<trust domain>/ns/<namespace>/sa/<service account>`."""
 
-    principal: str | None
-    namespace: str | None
-    service_account: str | None
-    trust_domain: str
+    principal: str
+    namespace: str
+    service_account: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Caller:
+    """Who opens the connection (`identity` None: a caller outside the cluster), and `tls`:
+    the destination ports on which the connection is mTLS, so carries that identity."""
+
+    identity: Identity | None
     tls: Tri
 
 
@@ -113,6 +135,61 @@ def value_matches(pattern: str, value: str) -> bool:
     if pattern.endswith("*"):
         return value.startswith(pattern[:-1])
     return value == pattern
+
+
+# Identity fields and `source.*` condition keys, by the attribute of the peer they read.
+_IDENTITY_KINDS = {
+    "principals": "principal",
+    "principal": "principal",
+    "namespaces": "namespace",
+    "namespace": "namespace",
+    "serviceAccounts": "serviceAccount",
+    "serviceAccount": "serviceAccount",
+    "trustDomains": "trustDomain",
+}
+
+# (kind, values, the policy's namespace): one identity test a caller passes or fails.
+Atom = tuple[str, tuple[str, ...], str]
+
+
+def identity_matches(identity: Identity | None, atom: Atom, trust: TrustDomains) -> bool:
+    """Whether the peer certificate of `identity` matches one of the atom's values."""
+    if identity is None:
+        return False
+    kind, values, namespace = atom
+    if kind == "principal":
+        return any(trust.principal_matches(v, identity.principal) for v in values)
+    if kind == "namespace":
+        return any(value_matches(v, identity.namespace) for v in values)
+    if kind == "serviceAccount":
+        account = f"{identity.namespace}/{identity.service_account}"
+        return any(account == (v if "/" in v else f"{namespace}/{v}") for v in values)
+    return any(value_matches(v, trust.local) for v in values)
+
+
+def identity_atoms(policy: AuthorizationPolicy) -> Iterable[Atom]:
+    """Every identity test in `policy`: all a caller's answer depends on, beyond its
+    dataplane, so callers that pass the same ones get the same answer."""
+    for rule in policy.rules:
+        for fields in rule.sources or ():
+            for name, values in fields.items():
+                kind = _IDENTITY_KINDS.get(_positive(name))
+                if kind is not None:
+                    yield kind, values, policy.namespace
+        for condition in rule.conditions:
+            kind = _condition_kind(condition.key)
+            if kind is not None:
+                for values in (condition.values, condition.not_values):
+                    if values:
+                        yield kind, values, policy.namespace
+
+
+def _positive(name: str) -> str:
+    return name[3].lower() + name[4:] if name.startswith("not") else name
+
+
+def _condition_kind(key: str) -> str | None:
+    return _IDENTITY_KINDS.get(key.removeprefix("source.")) if key.startswith("source.") else None
 
 
 class RuleMatcher:
@@ -149,7 +226,7 @@ class RuleMatcher:
         self, policy: AuthorizationPolicy, where: str, name: str, values: tuple[str, ...]
     ) -> Tri:
         negated = name.startswith("not")
-        base = name[3].lower() + name[4:] if negated else name
+        base = _positive(name)
         if name in HTTP_FIELDS or name in REQUEST_SOURCE_FIELDS:
             return self._undecided(f"{where}: {name} reads the HTTP request")
         if name in ADDRESS_FIELDS:
@@ -157,35 +234,20 @@ class RuleMatcher:
         if base == "ports":
             ports = _ports(values)
             return Tri(TCP_ALL - ports if negated else ports, _EMPTY)
-        match = self._identity_match(policy, base)
-        if match is None:  # a field this version does not know: never silently allow
+        kind = _IDENTITY_KINDS.get(base)
+        if kind is None:  # a field this version does not know: never silently allow
             return self._undecided(f"{where}: {name} is not modelled")
-        return self._identity(any(match(v) for v in values), negated)
+        return self._identity((kind, values, policy.namespace), negated)
 
-    def _identity_match(
-        self, policy: AuthorizationPolicy, field: str
-    ) -> Callable[[str], bool] | None:
-        caller = self.caller
-        if field in ("principals", "principal"):
-            principal = caller.principal
-            return lambda v: principal is not None and self.trust.principal_matches(v, principal)
-        if field in ("namespaces", "namespace"):
-            namespace = caller.namespace
-            return lambda v: namespace is not None and value_matches(v, namespace)
-        if field in ("serviceAccounts", "serviceAccount"):
-            account = f"{caller.namespace}/{caller.service_account}"
-            return lambda v: caller.principal is not None and account == _account(v, policy)
-        if field == "trustDomains":
-            return lambda v: caller.principal is not None and value_matches(v, caller.trust_domain)
-        return None
-
-    def _identity(self, matched: bool, negated: bool) -> Tri:
+    def _identity(self, atom: Atom, negated: bool) -> Tri:
         """Identity comes from the peer certificate: only mTLS connections carry one."""
+        matched = identity_matches(self.caller.identity, atom, self.trust)
         carried = self.caller.tls & decided(matched)
         return ~carried if negated else carried
 
     def _condition(self, policy: AuthorizationPolicy, where: str, condition: Condition) -> Tri:
         key = condition.key
+        kind = _condition_kind(key)
         result = ALWAYS
         for values, negated in ((condition.values, False), (condition.not_values, True)):
             if not values:
@@ -193,12 +255,10 @@ class RuleMatcher:
             if key == "destination.port":
                 ports = _ports(values)
                 result &= Tri(TCP_ALL - ports if negated else ports, _EMPTY)
-                continue
-            field = key.removeprefix("source.") if key.startswith("source.") else ""
-            match = self._identity_match(policy, field) if field != "ip" else None
-            if match is None:
+            elif kind is not None:
+                result &= self._identity((kind, values, policy.namespace), negated)
+            else:
                 return self._undecided(f"{where}: when {key} is not decided by a connection")
-            result &= self._identity(any(match(v) for v in values), negated)
         return result
 
     def _undecided(self, why: str) -> Tri:
@@ -210,8 +270,3 @@ class RuleMatcher:
 def _ports(values: Iterable[str]) -> PortSet:
     numbers = [p for v in values if (p := parse_port(v)) is not None and p >= 1]
     return PortSet({Protocol.TCP: [(p, p) for p in numbers]})
-
-
-def _account(value: str, policy: AuthorizationPolicy) -> str:
-    """`namespace/serviceAccount`, or a bare name in the policy's namespace."""
-    return value if "/" in value else f"{policy.namespace}/{value}"

@@ -23,8 +23,21 @@ from typing import TypeVar
 
 from drift.errors import ManifestError
 from drift.k8s.inventory import Inventory
-from drift.k8s.istio_authz import NEVER, PERHAPS, TCP_ALL, Caller, RuleMatcher, Tri, TrustDomains
-from drift.k8s.istio_injection import Dataplane, Membership, membership
+from drift.k8s.istio_authz import (
+    ALWAYS,
+    NEVER,
+    PERHAPS,
+    TCP_ALL,
+    Atom,
+    Caller,
+    Identity,
+    RuleMatcher,
+    Tri,
+    TrustDomains,
+    identity_atoms,
+    identity_matches,
+)
+from drift.k8s.istio_injection import DATAPLANE_MODE_LABEL, Dataplane, Membership, membership
 from drift.k8s.istio_mtls import Level, MtlsByPort, captured_ports, sidecar_mtls, uniform
 from drift.k8s.istio_policies import (
     AUTHORIZATION_POLICY,
@@ -106,6 +119,7 @@ class _Destination:
     mtls: MtlsByPort
     captured: PortSet  # the TCP ports its sidecar intercepts
     policies: tuple[tuple[AuthorizationPolicy, Truth], ...]  # selecting it, or maybe
+    atoms: tuple[Atom, ...]  # the identity tests of those policies
 
 
 class MeshModel:
@@ -130,6 +144,11 @@ class MeshModel:
         self.notes: tuple[str, ...] = (
             *_policy_notes(authorization_policies),
             *_peer_notes(peer_authentications, options.root_namespace),
+            *(
+                f"namespace {ns.name} is in ambient mode, which is not modelled"
+                for ns in inventory.namespaces.values()
+                if ns.labels.get(DATAPLANE_MODE_LABEL) == "ambient"
+            ),
         )
         self._memberships: dict[WorkloadKey, Membership] = {}
         self._destinations: dict[WorkloadKey, _Destination] = {}
@@ -159,17 +178,24 @@ class MeshModel:
 
     def authz(self, source: Workload | None, destination: Workload) -> AuthzAnswer:
         """What the mesh admits from `source` to `destination`, per port. `source` None is
-        a caller outside the mesh (another cluster, the internet): plaintext, no identity."""
-        caller: object = None  # answers depend on the caller's identity and dataplane only
-        if source is not None:
-            dataplane = self.membership(source).dataplane
-            caller = (source.namespace, source.service_account, dataplane)
-        key = (caller, _key(destination))
+        a caller outside the mesh (another cluster, the internet): plaintext, no identity.
+
+        Answers are shared by the callers the destination's policies cannot tell apart:
+        those with the same dataplane that pass the same identity tests."""
+        target = self._destination(destination)
+        key = (self._signature(source, target), _key(destination))
         answer = self._answers.get(key)
         if answer is None:
-            answer = self._answer(source, destination)
+            answer = self._answer(source, target, destination)
             self._answers[key] = answer
         return answer
+
+    def _signature(self, source: Workload | None, target: _Destination) -> object:
+        meshed = Truth.NO if source is None else self.membership(source).meshed
+        if source is None or meshed is Truth.NO:
+            return Truth.NO  # plaintext carries no identity: every such caller is alike
+        identity = _identity(source, self.options.trust_domain)
+        return meshed, tuple(identity_matches(identity, atom, self.trust) for atom in target.atoms)
 
     def interception_problems(self) -> list[str]:
         """Malformed interception annotations on pods the mesh may inject (the injector
@@ -188,11 +214,13 @@ class MeshModel:
         if found is None:
             member = self.membership(workload)
             captured = captured_ports(workload, [])
+            policies = self._selecting(workload)
             found = _Destination(
                 membership=member,
                 mtls=self._mtls(workload, member, captured),
                 captured=captured,
-                policies=self._selecting(workload),
+                policies=policies,
+                atoms=tuple(dict.fromkeys(a for p, _ in policies for a in identity_atoms(p))),
             )
             self._destinations[key] = found
         return found
@@ -242,8 +270,9 @@ class MeshModel:
 
     # -- authorization ------------------------------------------------------------------
 
-    def _answer(self, source: Workload | None, workload: Workload) -> AuthzAnswer:
-        target = self._destination(workload)
+    def _answer(
+        self, source: Workload | None, target: _Destination, workload: Workload
+    ) -> AuthzAnswer:
         member = target.membership
         evidence = tuple(Evidence(text=p.ref, source=p.source) for p, _ in target.policies)
         if member.dataplane is Dataplane.NONE:
@@ -292,11 +321,10 @@ class MeshModel:
         captured = target.captured
         admitted = (final.yes & captured) | (_EVERY - captured)
         unknown = final.maybe & captured
-        who = self._who(source)
-        reasons = verdicts.denials(final, accepted, strict & ~caller.tls, who, captured)
+        reasons = verdicts.denials(final, accepted, strict & ~caller.tls, captured)
         if not unknown.is_empty():
             if not caller.tls.maybe.is_empty():
-                reasons.append(f"whether {who} speak mTLS is unknown (a sidecar, maybe)")
+                reasons.append("whether the caller has a sidecar, so speaks mTLS, is unknown")
             reasons += [*verdicts.undecided, *matcher.why, *mtls.reasons]
         return AuthzAnswer(
             admitted=admitted,
@@ -307,22 +335,11 @@ class MeshModel:
             notes=tuple(verdicts.notes),
         )
 
-    def _who(self, source: Workload | None) -> str:
-        """The caller, as an answer shared by every workload of its identity names it."""
-        if source is None:
-            return "a caller outside the mesh"
-        who = f"pods of ServiceAccount {source.namespace}/{source.service_account}"
-        dataplane = self.membership(source).dataplane
-        return who if dataplane is Dataplane.SIDECAR else f"{who} ({dataplane} dataplane)"
-
     def _caller(self, source: Workload | None, destination_mtls: MtlsByPort) -> Caller:
         """Who calls, and on which destination ports the connection is mTLS: a sidecar
         originates mTLS to a sidecar port that accepts it (auto mTLS), plaintext otherwise."""
-        domain = self.options.trust_domain
         if source is None:
-            return Caller(
-                principal=None, namespace=None, service_account=None, trust_domain=domain, tls=NEVER
-            )
+            return Caller(identity=None, tls=NEVER)
         accepts = destination_mtls.having(MtlsMode.STRICT) | destination_mtls.having(
             MtlsMode.PERMISSIVE
         )
@@ -334,13 +351,7 @@ class MeshModel:
             tls = Tri(_EMPTY, (accepts & TCP_ALL) | unknown)
         else:
             tls = NEVER
-        return Caller(
-            principal=f"{domain}/ns/{source.namespace}/sa/{source.service_account}",
-            namespace=source.namespace,
-            service_account=source.service_account,
-            trust_domain=domain,
-            tls=tls,
-        )
+        return Caller(identity=_identity(source, self.options.trust_domain), tls=tls)
 
 
 class _Verdicts:
@@ -355,13 +366,13 @@ class _Verdicts:
         self.notes: list[str] = []
 
     def add(self, policy: AuthorizationPolicy, selects: Truth) -> None:
-        applies = _on(TCP_ALL)
-        if selects is Truth.MAYBE:
-            applies = PERHAPS
-            self.undecided.append(f"whether {policy.ref} selects these pods is unknown")
         if policy.action is Action.AUDIT:
             self.notes.append(f"{policy.ref} applies: it audits, it neither admits nor denies")
             return
+        applies = ALWAYS
+        if selects is Truth.MAYBE:
+            applies = PERHAPS
+            self.undecided.append(f"whether {policy.ref} selects these pods is unknown")
         matched = applies & self.matcher.policy(policy)
         if policy.action is Action.CUSTOM:
             self.custom |= matched
@@ -379,22 +390,20 @@ class _Verdicts:
         """CUSTOM, then DENY, then ALLOW (allow when no ALLOW policy applies)."""
         return ~self.deny & (~self.allow_exists | self.allow) & (~self.custom | PERHAPS)
 
-    def denials(
-        self, final: Tri, accepted: Tri, refused: Tri, who: str, captured: PortSet
-    ) -> list[str]:
+    def denials(self, final: Tri, accepted: Tri, refused: Tri, captured: PortSet) -> list[str]:
         """Why captured ports are denied: refused plaintext, a DENY match, no ALLOW match."""
         reasons = []
         plaintext = final.no & refused.yes & captured
         if not plaintext.is_empty():
-            reasons.append(f"STRICT mTLS refuses plaintext from {who} on {plaintext.describe()}")
+            reasons.append(f"STRICT mTLS refuses plaintext on {plaintext.describe()}")
         for ref, matched in self.denying:
             denied = matched.yes & accepted.yes & captured
             if not denied.is_empty():
-                reasons.append(f"{ref} denies {who} on {denied.describe()}")
+                reasons.append(f"{ref} denies {denied.describe()}")
         unmatched = (accepted & ~self.deny & self.allow_exists & ~self.allow).yes & captured
         if not unmatched.is_empty():
             refs = ", ".join(self.allowing)
-            reasons.append(f"no ALLOW policy admits {who} on {unmatched.describe()} ({refs})")
+            reasons.append(f"no ALLOW policy admits the caller on {unmatched.describe()} ({refs})")
         return reasons
 
 
@@ -426,6 +435,14 @@ def _peer_notes(peers: Iterable[PeerAuthentication], root: str) -> list[str]:
         for p in peers
         if p.namespace == root and p.selector is not None
     ]
+
+
+def _identity(workload: Workload, trust_domain: str) -> Identity:
+    return Identity(
+        principal=f"{trust_domain}/ns/{workload.namespace}/sa/{workload.service_account}",
+        namespace=workload.namespace,
+        service_account=workload.service_account,
+    )
 
 
 def _name(workload: Workload) -> str:
