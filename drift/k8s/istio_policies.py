@@ -253,7 +253,7 @@ def read_authorization_policy(obj: KubeObject, problems: list[str]) -> Authoriza
     action = _action(obj, spec.get("action"), problems)
     provider = _provider(obj, spec, action, problems)
     raw_rules = spec.get("rules")
-    if raw_rules is None and action in (Action.DENY, Action.CUSTOM):
+    if not raw_rules and action in (Action.DENY, Action.CUSTOM):
         problems.append(
             obj.problem(("spec", "rules"), f"a {action} policy without rules never matches")
         )
@@ -316,7 +316,7 @@ def _provider(
     name = raw.get("name") if isinstance(raw, Mapping) else None
     if raw is not None and action is not Action.CUSTOM:
         problems.append(obj.problem(("spec", "provider"), f"must not be set with {action}"))
-    if action is Action.CUSTOM and spec.get("rules") is not None and not name:
+    if action is Action.CUSTOM and spec.get("rules") and not name:
         problems.append(obj.problem(("spec", "provider", "name"), "required for CUSTOM"))
     return str(name) if name else None
 
