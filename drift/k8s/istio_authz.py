@@ -9,7 +9,8 @@ are ANDed, values within a field ORed; absent parts match anything.
 What a connection decides: the port, and the caller's mTLS identity. Identity fields
 (principals, namespaces, serviceAccounts, trustDomains and the `source.*` identity keys)
 read the peer certificate: they only match over mTLS, so a plaintext caller never matches
-`principals` and always matches `notPrincipals` (Envoy negates a failed match). Everything
+`principals` and always matches `notPrincipals` (Envoy negates a failed match; Istio's
+bulletin ISTIO-SECURITY-2021-004 describes the same for `notNamespaces`). Everything
 else (HTTP methods, paths, hosts, JWT principals, headers, addresses, SNI) is not decided at
 the connection level: it makes the match unknown, never yes and never no.
 """
