@@ -338,7 +338,8 @@ def _merge_duplicates(
     """One object per key, sorted by key. Identical copies merge into the one whose source
     sorts first (so input order never matters). Copies that differ only by annotations that
     do not contradict each other merge with the union of their annotations, with a warning;
-    any other difference is a problem naming both places."""
+    so do copies written at two versions of one API group (`v1` and `v1beta1`: the API server
+    serves one object at both). Any other difference is a problem naming both places."""
     by_key: defaultdict[tuple[str, str, str, str], list[KubeObject]] = defaultdict(list)
     for obj in objects:
         by_key[obj.key].append(obj)
@@ -347,6 +348,12 @@ def _merge_duplicates(
         first, *others = sorted(by_key[key], key=_source_order)
         for other in others:
             if _same(_as_applied(first), _as_applied(other)):
+                continue
+            if _same(_unversioned(first), _unversioned(other)):
+                warnings.append(
+                    f"{first.source}: {first.display_name} is also defined at {other.source} "
+                    f"as {other.api_version}; the same object at another version, kept once"
+                )
                 continue
             merged = _merge_annotations(first, other)
             if merged is None:
@@ -395,6 +402,11 @@ def _as_applied(obj: KubeObject) -> dict[str, Any]:
     if obj.namespace is not None:
         metadata["namespace"] = obj.namespace
     return {**obj.body, "metadata": metadata}
+
+
+def _unversioned(obj: KubeObject) -> dict[str, Any]:
+    """The applied body without its apiVersion (the key already holds the group)."""
+    return {k: v for k, v in _as_applied(obj).items() if k != "apiVersion"}
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -71,12 +71,21 @@ RBAC_KINDS: frozenset[GroupKind] = frozenset(
     }
 )
 
+# Istio's security policies (drift.k8s.istio_security): mTLS and authorization in the mesh.
+ISTIO_SECURITY_KINDS: frozenset[GroupKind] = frozenset(
+    {
+        ("security.istio.io", "PeerAuthentication"),
+        ("security.istio.io", "AuthorizationPolicy"),
+    }
+)
+
 MODELLED_KINDS: frozenset[GroupKind] = (
     WORKLOAD_KINDS
     | {NETWORK_POLICY, NAMESPACE, SERVICE_ACCOUNT}
     | UNMODELLED_POLICY_KINDS
     | EXPOSURE_KINDS
     | RBAC_KINDS
+    | ISTIO_SECURITY_KINDS
 )
 
 # Secrets are never listed from a cluster nor kept whole. From manifests, a legacy

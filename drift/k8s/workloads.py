@@ -110,6 +110,8 @@ class Workload:
     # Node access the pods are given: a privileged container, or a hostPath volume.
     privileged: bool = False
     host_path: bool = False
+    # The pod template's annotations (sidecar injection and interception read some).
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def label_view(self) -> LabelView:
@@ -177,6 +179,7 @@ def read_workload(obj: KubeObject, problems: list[str]) -> Workload | None:
     labels.update(_controller_labels(obj))
     # The controller overwrites these on every pod, whatever the template says.
     labels = {k: v for k, v in labels.items() if k not in varying}
+    annotations = _read_annotations(obj, (*template, "metadata", "annotations"), problems)
     _check_selector(obj, labels, problems)
     ports = _read_ports(obj, spec_path, spec, problems)
     service_account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
@@ -206,6 +209,7 @@ def read_workload(obj: KubeObject, problems: list[str]) -> Workload | None:
         source=obj.source,
         privileged=_any_privileged(spec),
         host_path=_any_host_path(spec),
+        annotations=annotations,
     )
 
 
@@ -230,6 +234,25 @@ def _any_host_path(spec: Mapping[str, Any]) -> bool:
     return isinstance(volumes, list) and any(
         isinstance(v, Mapping) and v.get("hostPath") is not None for v in volumes
     )
+
+
+def _read_annotations(obj: KubeObject, path: FieldPath, problems: list[str]) -> dict[str, str]:
+    """Annotations at `path` (absent = none); the API server takes string values only."""
+    raw = obj.get(path)
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(obj.problem(path, "must be a mapping of annotation keys to values"))
+        return {}
+    annotations: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            problems.append(
+                obj.problem((*path, str(key)), f"annotation value {value!r} is not a string")
+            )
+        else:
+            annotations[key] = value
+    return annotations
 
 
 def _controller_labels(obj: KubeObject) -> dict[str, str]:

@@ -568,10 +568,12 @@ def _need_corpus() -> None:
 
 def _leaf_folders() -> list[Path]:
     """Every folder without subfolders (so each online-boutique variant on its own), except
-    network-policy-recipes, whose files are separate scenarios."""
+    network-policy-recipes, whose files are separate scenarios, and istio-security-examples,
+    Istio's validation examples, which write one object once per API version."""
     if not CORPUS.is_dir():
         return []
-    folders = [p for p in CORPUS.rglob("*") if p.is_dir() and p.name != "network-policy-recipes"]
+    separate = {"network-policy-recipes", "istio-security-examples"}
+    folders = [p for p in CORPUS.rglob("*") if p.is_dir() and p.name not in separate]
     return sorted(p for p in folders if not any(c.is_dir() for c in p.iterdir()))
 
 
@@ -582,8 +584,9 @@ def _corpus_params(paths: list[Path]) -> list[Any]:
 
 
 # Folders whose files are also loaded one by one: network-policy-recipes' files are separate
-# scenarios; sock-shop's files are also a set on their own each.
-PER_FILE = {"network-policy-recipes", "sock-shop"}
+# scenarios; sock-shop's files are also a set on their own each; istio-security-examples'
+# files are separate examples.
+PER_FILE = {"network-policy-recipes", "sock-shop", "istio-security-examples"}
 # Two documents that define one object differently, kept in the corpus on purpose.
 CONFLICTS = {
     "network-policy-recipes/11-deny-egress-traffic-from-an-application.yaml": (
@@ -639,11 +642,12 @@ def test_corpus_scenario_file_loads_on_its_own(path: Path | None) -> None:
 def test_corpus_list_kinds_and_integer_keys_load() -> None:
     _need_corpus()
     prometheus = load(CORPUS / "kube-prometheus")
-    istio = load(CORPUS / "istio-security-examples")
+    istio = load(CORPUS / "istio-security-examples" / "security-v1-PeerAuthentication.yaml")
 
     roles = [o for o in prometheus.objects if o.kind == "Role"]
     assert len(roles) == 4 and any(o.source.item is not None for o in roles)  # RoleList
-    assert istio.skipped_kinds["security.istio.io/PeerAuthentication"] == 2
+    (peer,) = istio.objects
+    assert peer.body["spec"]["portLevelMtls"] == {8080: {"mode": "STRICT"}}
 
 
 @pytest.mark.corpus

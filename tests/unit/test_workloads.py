@@ -143,6 +143,16 @@ def test_service_account_host_network_automount_and_ports_are_read() -> None:
     assert (default_sa.service_account, default_sa.automount_token) == ("default", None)
 
 
+def test_the_pod_templates_annotations_are_read_not_the_controllers() -> None:
+    doc = deployment("web")
+    doc["metadata"]["annotations"] = {"owner": "team-a"}
+    doc["spec"]["template"]["metadata"]["annotations"] = {"sidecar.istio.io/inject": "false"}
+    (w,) = inventory(doc).workloads
+    assert dict(w.annotations) == {"sidecar.istio.io/inject": "false"}
+    (bare,) = inventory(deployment("x")).workloads
+    assert dict(bare.annotations) == {}
+
+
 def test_namespaces_without_objects_know_only_their_name_label() -> None:
     inv = inventory(namespace("shop", {"zone": "a"}), deployment("a", namespace="other"))
     assert inv.namespaces["shop"].declared
@@ -186,6 +196,11 @@ def test_bad_workloads_are_one_line_naming_file_object_and_field() -> None:
         )
     )
     assert "spec.template: missing pod template" in _bad(lambda d: d["spec"].pop("template"))
+    assert "metadata.annotations.sidecar.istio.io/inject: annotation value False is not" in _bad(
+        lambda d: d["spec"]["template"]["metadata"].update(
+            annotations={"sidecar.istio.io/inject": False}
+        )
+    )
     assert "label value 'not valid!' is not valid" in _bad(
         lambda d: d["spec"]["template"]["metadata"]["labels"].update(extra="not valid!")
     )
