@@ -129,8 +129,15 @@ class Store(Protocol):
     def accepted(self, at: datetime) -> dict[str, AcceptedRisk]:
         """Acceptances still in force at `at`, by fingerprint."""
 
-    def runs(self, *, target: str | None = None, limit: int = 20) -> list[RunRecord]:
-        """Most recent first."""
+    def runs(
+        self,
+        *,
+        target: str | None = None,
+        limit: int | None = 20,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[RunRecord]:
+        """Most recent first; those started in [since, until) when given; limit None: all."""
 
     def target_lock(self, target: str) -> AbstractContextManager[bool]:
         """Held while one monitor runs `target`; yields False when another holds it (two
