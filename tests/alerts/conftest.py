@@ -4,38 +4,23 @@ editable install, so tests read them from pyproject.toml)."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
 
-import drift.plugins
 from drift.store.sql import SqlStore
 
-from .history import ROOT, prepare
+from .history import prepare
+from .plugins import declared_plugins
 
 
-def declared_entry_points() -> list[EntryPoint]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [
-        EntryPoint(name=name, value=value, group=group)
-        for group, table in project["entry-points"].items()
-        for name, value in table.items()
-    ]
-
-
-@pytest.fixture
-def declared_plugins(monkeypatch: pytest.MonkeyPatch) -> list[EntryPoint]:
+@pytest.fixture(name="declared_plugins")
+def declared_plugins_fixture() -> Iterator[list[EntryPoint]]:
     """Plugin lookups see the entry points pyproject.toml declares."""
-    declared = declared_entry_points()
-
-    def entry_points(*, group: str) -> list[EntryPoint]:
-        return [ep for ep in declared if ep.group == group]
-
-    monkeypatch.setattr(drift.plugins, "entry_points", entry_points)
-    return declared
+    with declared_plugins() as declared:
+        yield declared
 
 
 @pytest.fixture
