@@ -358,7 +358,8 @@ def _scope_problems(runs: Sequence[RunRecord]) -> tuple[ScopeProblem, ...]:
             status = str(scope.get("status", ""))
             if status in _COLLECTED:
                 continue
-            key = (str(scope.get("scope", "")), status)
+            name = str(scope.get("scope", ""))
+            key = ("the whole collection" if name == "*" else name, status)
             earlier = seen.get(key)
             seen[key] = ScopeProblem(
                 scope=key[0],

@@ -159,6 +159,14 @@ class Health:
     problems: tuple[ScopeProblem, ...]
     healthy: bool
 
+    @property
+    def outcomes(self) -> str:
+        """`all ok`, or `1 ok · 1 incomplete · 1 failed` (zeros left out)."""
+        if self.runs and self.ok == self.runs:
+            return "all ok"
+        counts = [(self.ok, "ok"), (self.incomplete, "incomplete"), (self.failed, "failed")]
+        return " · ".join(f"{n} {what}" for n, what in counts if n)
+
 
 @dataclass(frozen=True, kw_only=True)
 class DesignView:
@@ -196,6 +204,18 @@ class Trend:
     bar_width: int  # the pixels of the longest bar
     peak: int
 
+    @property
+    def monitored(self) -> tuple[Week, ...]:
+        return tuple(w for w in self.weeks if w.monitored)
+
+    @property
+    def unmonitored(self) -> str:
+        """`5 Oct to 16 Nov`: the weeks before the first run (always the first ones), or ''."""
+        quiet = [w.label for w in self.weeks if not w.monitored]
+        if not quiet:
+            return ""
+        return quiet[0] if len(quiet) == 1 else f"{quiet[0]} to {quiet[-1]}"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Tile:
@@ -227,3 +247,8 @@ class Report:
     designs: tuple[DesignView, ...]
     trend: Trend
     summary: str  # one line in numbers
+
+    @property
+    def crown_jewels(self) -> tuple[str, ...]:
+        """Every crown jewel of the designs judged, by name."""
+        return tuple(sorted({jewel for d in self.designs for jewel in d.crown_jewels}))

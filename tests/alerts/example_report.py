@@ -19,7 +19,7 @@ from drift.cli import main
 from .chromium import find_chromium, screenshot
 from .plugins import declared_plugins
 
-DOC_IMAGE_HEIGHT = 2700
+DOC_IMAGE_HEIGHT = 2350
 
 
 def example_report(folder: Path) -> Path:

@@ -121,7 +121,7 @@ def test_monitor_health_counts_the_periods_runs_and_names_what_was_not_collected
     assert health.design == "online-shop version 3"
     assert [(p.scope, p.status, p.runs) for p in health.problems] == [
         ("rbac.authorization.k8s.io/ClusterRole", "forbidden", 1),
-        ("*", "failed", 1),
+        ("the whole collection", "failed", 1),
     ]
     assert "ClusterRole (forbidden)" in report.unverifiable[0].why_unverifiable
     (design,) = report.designs
