@@ -65,6 +65,13 @@ class Composer:
     def moment(self, when: datetime) -> str:
         return when.astimezone(self.zone).strftime("%a %-d %b %Y, %H:%M %Z")
 
+    def period(self) -> str:
+        """`17 Mar to 24 Mar 2025` (the year once when both ends share it)."""
+        start, end = self.day(self.request.since), self.day(self.request.now)
+        if start[-4:] == end[-4:]:
+            start = start[:-5]
+        return f"{start} to {end}"
+
     # -- findings ---------------------------------------------------------------------------
 
     def baseline(self, target: str) -> Baseline | None:
@@ -140,7 +147,7 @@ class Composer:
         health = self.health()
         report = Report(
             subject=self.subject(drifted, resolved),
-            period=f"{self.day(self.request.since)} to {self.day(self.request.now)}",
+            period=self.period(),
             generated=self.moment(self.request.now),
             timezone=self.request.timezone,
             targets=self.snap.targets,
@@ -254,7 +261,7 @@ class Composer:
     def subject(self, drifted: Sequence[Item], resolved: Sequence[Item]) -> str:
         names = ", ".join(sorted({d.name for d in self.snap.designs.values()})) or "design drift"
         return (
-            f"Design drift, {names}, week to {self.day(self.request.now)}: "
+            f"Design drift, {names}, {self.period()}: "
             f"{_count(len(drifted), 'new finding')}{_severities(drifted)}, "
             f"{len(resolved)} resolved"
         )

@@ -221,7 +221,7 @@ def test_the_plain_text_part_says_the_same(rendered: RenderedReport) -> None:
 
 def test_subject_and_file_name(rendered: RenderedReport) -> None:
     assert rendered.subject == (
-        "Design drift, online-shop, week to 24 Mar 2025: "
+        "Design drift, online-shop, 17 Mar to 24 Mar 2025: "
         "5 new findings (2 critical, 2 high, 1 medium), 1 resolved"
     )
     assert rendered.filename == "drift-report-2025-03-24.html"

@@ -153,7 +153,7 @@ def test_drift_report_mail_sends_with_the_settings(
     args = ["report", "--settings", str(config), "--database", database, "--mail"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("mailed 'Design drift, online-shop, week to ")
+    assert result.stdout.startswith("mailed 'Design drift, online-shop, ")
     assert result.stdout.rstrip().endswith(f"to {', '.join(TO)}")
     assert len(mailbox.messages) == 1
     assert_no_password(result.output)

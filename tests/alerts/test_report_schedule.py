@@ -97,7 +97,7 @@ def test_the_job_writes_the_report_of_the_period_into_out_dir(
     job.report()
     (written,) = (tmp_path / "out").iterdir()
     assert written.name == "drift-report-2025-03-24.html"
-    assert "10 Mar 2025 to 24 Mar 2025" in written.read_text()  # since: 2w
+    assert "10 Mar to 24 Mar 2025" in written.read_text()  # since: 2w
     assert job.registry.get_sample_value("drift_reports_total", {"outcome": "sent"}) == 1
 
 
