@@ -21,6 +21,7 @@ from drift.commands.monitor import (
     runs_command,
     serve_command,
 )
+from drift.commands.report import report_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -38,6 +39,7 @@ main.add_command(findings_command)
 main.add_command(accept_command)
 main.add_command(runs_command)
 main.add_command(serve_command)
+main.add_command(report_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

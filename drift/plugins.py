@@ -10,6 +10,7 @@ from drift.errors import PluginError
 
 COLLECTORS_GROUP = "drift.collectors"
 NOTIFIERS_GROUP = "drift.notifiers"
+REPORTS_GROUP = "drift.reports"  # the weekly report (alerts/report), reached only by name
 
 
 def registry(group: str, found: Iterable[EntryPoint] | None = None) -> dict[str, EntryPoint]:
@@ -25,9 +26,11 @@ def registry(group: str, found: Iterable[EntryPoint] | None = None) -> dict[str,
     return by_name
 
 
-def load_plugin(group: str, name: str) -> Callable[..., Any]:
-    """The factory registered as `name` in `group`."""
-    plugins = registry(group)
+def load_plugin(
+    group: str, name: str, found: Iterable[EntryPoint] | None = None
+) -> Callable[..., Any]:
+    """The factory registered as `name` in `group` (among `found`, when given)."""
+    plugins = registry(group, found)
     if name not in plugins:
         known = ", ".join(sorted(plugins)) or "none"
         raise PluginError(f"no {group} plugin named {name!r} (installed: {known})")

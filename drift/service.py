@@ -1,39 +1,67 @@
-"""`drift serve`: one scheduled job per target, and /metrics, /healthz, /readyz over HTTP.
+"""`drift serve`: one scheduled job per target, the weekly report, and /metrics, /healthz,
+/readyz over HTTP.
 
 APScheduler 3 runs each target every `intervalSeconds` (one instance at a time, missed runs
-coalesced). The HTTP server answers Prometheus from the store at scrape time; /readyz turns
-ready once every target has completed a first run. SIGTERM stops the scheduler (waiting for a
-running cycle to finish, so nothing is half-written) and the server, and the process exits 0.
+coalesced), and, when the settings have a `report:` section, the report on its crontab line in
+its time zone (a failed report is logged and counted in `drift_reports_total`, never raised).
+The HTTP server answers Prometheus from the store at scrape time; /readyz turns ready once
+every target has completed a first run. SIGTERM stops the scheduler (waiting for a running
+cycle to finish, so nothing is half-written) and the server, and the process exits 0.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from apscheduler.triggers.cron import CronTrigger
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
+from drift.errors import DriftError
 from drift.metrics import StoreCollector
 from drift.monitor import Clock, run_target
-from drift.settings import Settings, Target
+from drift.reporting import Reporter, ReportRequest, deliver, load_reporter
+from drift.settings import Settings, Target, cron_trigger
 from drift.store.records import Store
 
 log = logging.getLogger(__name__)
 
 
+REPORT_JOB = "weekly-report"
+
+
 class Service:
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        *,
+        reporter: Callable[[], Reporter] = load_reporter,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self._store = store
         self._clock = clock
+        self._load_reporter = reporter
+        self._reporter: Reporter | None = None
+        self._environ = os.environ if environ is None else environ
         self._done: set[str] = set()
         self._lock = threading.Lock()
         self.registry = CollectorRegistry()
         self.registry.register(StoreCollector(store, clock, settings.targets))
+        self.reports = Counter(
+            "drift_reports",
+            "Weekly reports made by drift serve, by outcome: sent (delivered) or failed.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.stopped = threading.Event()
 
@@ -70,7 +98,47 @@ class Service:
                 misfire_grace_time=target.interval_seconds,
                 next_run_time=self._clock(),
             )
+        trigger = self.report_trigger()
+        if trigger is not None:
+            self._reporter = self._load_reporter()  # a missing plugin fails at start, loudly
+            self.scheduler.add_job(
+                self.report,
+                trigger,
+                id=REPORT_JOB,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+            )
+            for outcome in ("sent", "failed"):
+                self.reports.labels(outcome)
         self.scheduler.start()
+
+    def report_trigger(self) -> CronTrigger | None:
+        """The weekly report's trigger: the settings' crontab line in their time zone."""
+        report = self.settings.report
+        return cron_trigger(report.schedule, report.timezone) if report is not None else None
+
+    def report(self) -> None:
+        """One report job: build the report of the period, mail it and/or write it. A failure
+        is logged and counted; it never reaches the scheduler."""
+        settings = self.settings.report
+        assert settings is not None
+        try:
+            reporter = self._reporter or self._load_reporter()
+            at = self._clock()
+            request = ReportRequest(now=at, since=at - settings.period, timezone=settings.timezone)
+            rendered = reporter.build(self._store, request)
+            went = deliver(reporter, rendered, settings, self._environ)
+        except DriftError as exc:
+            self.reports.labels("failed").inc()
+            log.error("weekly report failed: %s", exc)
+            return
+        except Exception:  # a job must never kill the scheduler; next week tries again
+            self.reports.labels("failed").inc()
+            log.exception("weekly report failed")
+            return
+        self.reports.labels("sent").inc()
+        log.info("weekly report %r delivered: %s", rendered.subject, ", ".join(went))
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)

@@ -8,12 +8,17 @@ override secrets so they never have to be written in the file: DRIFT_DATABASE_UR
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from drift.errors import InputError
+from drift.periods import parse_period
 from drift.validation import single_document, validate
 
 DATABASE_ENV = "DRIFT_DATABASE_URL"
@@ -65,11 +70,114 @@ class Http(_Strict):
     port: int = Field(default=9477, ge=0, le=65535)
 
 
+# -- the weekly report (`report:`; docs/report.md) ------------------------------------------
+
+_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+
+
+def _mail_address(value: str) -> str:
+    if len(value) > 254 or not _ADDRESS.match(value):
+        raise ValueError(f"{value!r} is not a mail address (name@domain)")
+    return value
+
+
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
+class Smtp(_Strict):
+    """The mail server the report is sent through. The password is never in the file: it is
+    read from the environment variable `passwordEnv` when a report is sent."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str | None = Field(default=None, min_length=1)
+    password_env: str = Field(
+        default="DRIFT_SMTP_PASSWORD", alias="passwordEnv", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+    )
+    ca_file: str | None = Field(
+        default=None, alias="caFile", description="CA bundle for the server; default: system's."
+    )
+    timeout: float = Field(default=30, gt=0, alias="timeoutSeconds")
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> Smtp:
+        if self.username is not None and not self.starttls:
+            raise ValueError("a username needs starttls: true (the password would go in clear)")
+        return self
+
+
+class ReportSettings(_Strict):
+    """When the weekly report is made (`drift serve`), what period it covers, and where it
+    goes: by mail through `smtp` to `to`, and/or into the folder `outDir`."""
+
+    schedule: str = Field(default="0 8 * * MON", description="Cron: minute hour day month dow.")
+    timezone: str = Field(default="UTC", description="IANA zone of the schedule and the dates.")
+    since: str = Field(default="7d", description="The period covered, e.g. 7d.")
+    to: list[MailAddress] = Field(default_factory=list)
+    from_: MailAddress | None = Field(default=None, alias="from")
+    smtp: Smtp | None = None
+    out_dir: str | None = Field(default=None, alias="outDir", min_length=1)
+
+    @field_validator("schedule")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        cron_trigger(value, "UTC")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_info(value)
+        return value
+
+    @field_validator("since")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        parse_period(value)
+        return value
+
+    @model_validator(mode="after")
+    def _deliverable(self) -> ReportSettings:
+        if self.smtp is not None and (not self.to or self.from_ is None):
+            raise ValueError("smtp needs `to` (one address or more) and `from`")
+        if self.smtp is None and self.out_dir is None:
+            raise ValueError("a report goes somewhere: give smtp (with to and from) or outDir")
+        return self
+
+    @property
+    def period(self) -> timedelta:
+        return parse_period(self.since)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone_info(self.timezone)
+
+
+def zone_info(name: str) -> ZoneInfo:
+    """The IANA time zone `name`; ValueError naming it otherwise."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (an IANA name such as Europe/Berlin)"
+        ) from None
+
+
+def cron_trigger(expression: str, timezone: str) -> CronTrigger:
+    """The APScheduler trigger of a crontab line in `timezone`; ValueError saying why not."""
+    try:
+        return CronTrigger.from_crontab(expression, timezone=zone_info(timezone))
+    except ValueError as exc:
+        raise ValueError(f"schedule {expression!r} is not a crontab line: {exc}") from None
+
+
 class Settings(_Strict):
     database: str = DEFAULT_DATABASE
     http: Http = Field(default_factory=Http)
     log_format: Literal["text", "json"] = Field(default="text", alias="logFormat")
     targets: list[Target] = Field(min_length=1)
+    report: ReportSettings | None = None
 
     @model_validator(mode="after")
     def _unique_targets(self) -> Settings:

@@ -147,8 +147,15 @@ class Store(Protocol):
     def accepted(self, at: datetime) -> dict[str, AcceptedRisk]:
         """Acceptances still in force at `at`, by fingerprint."""
 
-    def runs(self, *, target: str | None = None, limit: int = 20) -> list[RunRecord]:
-        """Most recent first."""
+    def runs(
+        self,
+        *,
+        target: str | None = None,
+        limit: int | None = 20,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[RunRecord]:
+        """Most recent first; those started in [since, until) when given; limit None: all."""
 
     def latest_runs(self) -> list[RunRecord]:
         """For every target, its latest run of each outcome (at most three per target), in one

@@ -187,9 +187,18 @@ class SqlStore(Store):
             query = query.where(table.c.status.in_(sorted(s.value for s in statuses)))
         return [rows.finding_state(row) for row in self._rows(query, "read findings")]
 
-    def runs(self, *, target: str | None = None, limit: int = 20) -> list[RunRecord]:
-        """Most recent first (by start, then finish, then id, so equal times order stably)."""
-        if limit < 0:
+    def runs(
+        self,
+        *,
+        target: str | None = None,
+        limit: int | None = 20,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[RunRecord]:
+        """Most recent first (by start, then finish, then id, so equal times order stably);
+        only runs started at or after `since` and before `until` when given; `limit` None
+        reads them all (the weekly report counts a period's runs)."""
+        if limit is not None and limit < 0:
             raise ValueError(f"limit must not be negative, got {limit}")
         table = tables.runs
         query = sa.select(table).order_by(
@@ -197,7 +206,13 @@ class SqlStore(Store):
         )
         if target is not None:
             query = query.where(table.c.target == target)
-        return [rows.run_record(row) for row in self._rows(query.limit(limit), "read runs")]
+        if since is not None:
+            query = query.where(table.c.started_at >= since)
+        if until is not None:
+            query = query.where(table.c.started_at < until)
+        if limit is not None:
+            query = query.limit(limit)
+        return [rows.run_record(row) for row in self._rows(query, "read runs")]
 
     def latest_runs(self) -> list[RunRecord]:
         """Per target, the latest run of each outcome, most recent first: one query that

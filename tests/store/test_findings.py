@@ -57,6 +57,15 @@ def test_runs_are_most_recent_first_limited_and_per_target(store: SqlStore) -> N
     assert store.runs(limit=0) == []
 
 
+def test_runs_of_a_period_start_at_or_after_since_and_before_until(store: SqlStore) -> None:
+    for hour in range(1, 6):
+        store.commit_run(run(f"r{hour}", at=T0 + timedelta(hours=hour)), [])
+    since, until = T0 + timedelta(hours=2), T0 + timedelta(hours=4)
+    assert [r.id for r in store.runs(since=since, until=until)] == ["r3", "r2"]
+    assert [r.id for r in store.runs(since=since, limit=None)] == ["r5", "r4", "r3", "r2"]
+    assert [r.id for r in store.runs(until=until, limit=1)] == ["r3"]
+
+
 def test_a_run_keeps_what_it_recorded(store: SqlStore) -> None:
     stored = run(
         "r1",
