@@ -25,9 +25,11 @@ def registry(group: str, found: Iterable[EntryPoint] | None = None) -> dict[str,
     return by_name
 
 
-def load_plugin(group: str, name: str) -> Callable[..., Any]:
-    """The factory registered as `name` in `group`."""
-    plugins = registry(group)
+def load_plugin(
+    group: str, name: str, found: Iterable[EntryPoint] | None = None
+) -> Callable[..., Any]:
+    """The factory registered as `name` in `group` (among `found`, default: the installed)."""
+    plugins = registry(group, found)
     if name not in plugins:
         known = ", ".join(sorted(plugins)) or "none"
         raise PluginError(f"no {group} plugin named {name!r} (installed: {known})")

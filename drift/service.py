@@ -3,7 +3,8 @@
 APScheduler 3 runs each target every `intervalSeconds` (one instance at a time, missed runs
 coalesced). The HTTP server answers Prometheus from the store at scrape time; /readyz turns
 ready once every target has completed a first run. SIGTERM stops the scheduler (waiting for a
-running cycle to finish, so nothing is half-written) and the server, and the process exits 0.
+running cycle to finish, so nothing is half-written), drains the notifications (up to their
+flush timeout), stops the server, and the process exits 0.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from drift.metrics import StoreCollector
 from drift.monitor import Clock, run_target
+from drift.notify.dispatch import Dispatcher
 from drift.settings import Settings, Target
 from drift.store.records import Store
 
@@ -26,14 +28,18 @@ log = logging.getLogger(__name__)
 
 
 class Service:
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, clock: Clock, dispatcher: Dispatcher | None = None
+    ) -> None:
         self.settings = settings
         self._store = store
         self._clock = clock
+        self.dispatcher = dispatcher if dispatcher is not None else Dispatcher()
         self._done: set[str] = set()
         self._lock = threading.Lock()
         self.registry = CollectorRegistry()
         self.registry.register(StoreCollector(store, clock))
+        self.registry.register(self.dispatcher.metrics.collector)
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.stopped = threading.Event()
 
@@ -48,7 +54,7 @@ class Service:
         try:
             with store.target_lock(target.name) as held:
                 if held:
-                    cycle = run_target(target, store, self._clock)
+                    cycle = run_target(target, store, self._clock, self.dispatcher.submit)
                     log.info("target %s: run %s %s", target.name, cycle.run.id, cycle.run.outcome)
                 else:
                     log.info("target %s is run by another monitor; skipped", target.name)
@@ -74,6 +80,7 @@ class Service:
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)
+        self.dispatcher.close()
         self.stopped.set()
 
 
