@@ -44,9 +44,10 @@ class NotifyError(DriftError):
 
 
 class Notifier(Protocol):
-    def send(self, batch: Batch) -> None:
-        """Deliver one batch, or raise `NotifyError`. Called on the notifier's own worker
-        thread; the dispatcher retries. Each request must have a timeout."""
+    def send(self, batch: Batch) -> bool:
+        """Deliver one batch, or raise `NotifyError`; False when it had nothing to send (not
+        counted). Called on the notifier's own worker thread; the dispatcher retries. Each
+        request must have a timeout."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,16 +191,17 @@ class _Worker:
                 batch = self._queue.popleft()
                 self._busy = True
             outcome = self._deliver(batch)
-            self._metrics.count(self.channel.name, outcome)
+            if outcome is not None:
+                self._metrics.count(self.channel.name, outcome)
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
 
-    def _deliver(self, batch: Batch) -> Outcome:
+    def _deliver(self, batch: Batch) -> Outcome | None:
         name, policy = self.channel.name, self.channel.retry
         for attempt in range(1, policy.attempts + 1):
             try:
-                self.channel.notifier.send(batch)
+                sent = self.channel.notifier.send(batch)
             except NotifyError as exc:
                 if not exc.retryable or attempt == policy.attempts or self._stopping.is_set():
                     log.error(
@@ -217,7 +219,7 @@ class _Worker:
                     min(exc.retry_after or 0.0, policy.max_backoff),
                 )
                 log.warning(
-                    "notifier %s: run %s: attempt %d of %d failed: %s; retrying in %.1fs",
+                    "notifier %s: run %s: attempt %d of %d failed: %s; retrying in %.2fs",
                     name,
                     batch.run_id,
                     attempt,
@@ -233,6 +235,8 @@ class _Worker:
                 log.error("notifier %s: run %s: %s", name, batch.run_id, type(exc).__name__)
                 return Outcome.FAILED
             else:
+                if not sent:
+                    return None
                 log.info(
                     "notifier %s: run %s of %s delivered (attempt %d)",
                     name,

@@ -40,13 +40,14 @@ class Scripted:
         self.attempts: list[str] = []
         self.delivered: list[str] = []
 
-    def send(self, batch: Batch) -> None:
+    def send(self, batch: Batch) -> bool:
         self.attempts.append(batch.run_id)
         if self.block is not None:
             self.block.wait(10)
         if self.errors:
             raise self.errors.pop(0)
         self.delivered.append(batch.run_id)
+        return True
 
 
 def dispatcher(*channels: Channel) -> Dispatcher:
@@ -142,10 +143,11 @@ def test_a_notifier_bug_fails_its_batch_and_its_worker_goes_on(
     class Broken:
         calls = 0
 
-        def send(self, batch: Batch) -> None:
+        def send(self, batch: Batch) -> bool:
             Broken.calls += 1
             if Broken.calls == 1:
                 raise ValueError("Invalid header value b'Bearer s3cret'")
+            return True
 
     d = dispatcher(Channel(name="n", notifier=Broken()))
     d.submit(batch("r1"))
