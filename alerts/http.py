@@ -71,9 +71,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # the 3xx answer becomes an HTTPError: not delivered, not retried
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
 def post_json(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
     """POST `body` (JSON) to `url`; the status of a 2xx answer, else `NotifyError`."""
     where = endpoint(url)
@@ -84,7 +81,8 @@ def post_json(url: str, body: bytes, headers: Mapping[str, str], timeout: float)
     for name, value in {**basic, **headers}.items():
         request.add_header(name, value)
     try:
-        with _OPENER.open(request, timeout=timeout) as reply:
+        opener = urllib.request.build_opener(_NoRedirect)  # proxies as the environment says
+        with opener.open(request, timeout=timeout) as reply:
             reply.read()
             status: int = reply.status
             return status

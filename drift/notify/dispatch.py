@@ -56,6 +56,10 @@ class RetryPolicy:
     initial_backoff: float = 1.0  # seconds before the second attempt (before jitter)
     max_backoff: float = 60.0
 
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.initial_backoff < 0 or self.max_backoff < 0:
+            raise ValueError(f"a retry policy needs attempts >= 1 and backoffs >= 0: {self}")
+
     def backoff(self, attempt: int, jitter: float) -> float:
         """Seconds to wait after failed attempt `attempt` (1-based): doubling from
         `initial_backoff` up to `max_backoff`, then half of it fixed and half random
@@ -198,51 +202,47 @@ class _Worker:
                 self._cond.notify_all()
 
     def _deliver(self, batch: Batch) -> Outcome | None:
-        name, policy = self.channel.name, self.channel.retry
-        for attempt in range(1, policy.attempts + 1):
+        """Attempts until sent, refused, out of attempts or stopping; None: nothing to send."""
+        for attempt in range(1, self.channel.retry.attempts + 1):
             try:
                 sent = self.channel.notifier.send(batch)
             except NotifyError as exc:
-                if not exc.retryable or attempt == policy.attempts or self._stopping.is_set():
-                    log.error(
-                        "notifier %s: run %s of %s not delivered (attempt %d of %d): %s",
-                        name,
-                        batch.run_id,
-                        batch.target,
-                        attempt,
-                        policy.attempts,
-                        exc,
-                    )
+                if self._gives_up(batch, attempt, exc):
                     return Outcome.FAILED
-                delay = max(
-                    policy.backoff(attempt, self._jitter()),
-                    min(exc.retry_after or 0.0, policy.max_backoff),
-                )
-                log.warning(
-                    "notifier %s: run %s: attempt %d of %d failed: %s; retrying in %.2fs",
-                    name,
-                    batch.run_id,
-                    attempt,
-                    policy.attempts,
-                    exc,
-                    delay,
-                )
-                if self._stopping.wait(delay):
-                    log.error("notifier %s: run %s: stopped before retrying", name, batch.run_id)
-                    return Outcome.FAILED
+                continue
             except Exception as exc:  # a notifier's bug must not kill its worker
                 # The type only: a message may quote a header value.
+                name = self.channel.name
                 log.error("notifier %s: run %s: %s", name, batch.run_id, type(exc).__name__)
                 return Outcome.FAILED
-            else:
-                if not sent:
-                    return None
-                log.info(
-                    "notifier %s: run %s of %s delivered (attempt %d)",
-                    name,
-                    batch.run_id,
-                    batch.target,
-                    attempt,
-                )
-                return Outcome.SENT
-        raise AssertionError("unreachable: attempts >= 1")  # pragma: no cover
+            if not sent:
+                return None
+            log.info(
+                "notifier %s: run %s of %s delivered (attempt %d)",
+                self.channel.name, batch.run_id, batch.target, attempt,
+            )  # fmt: skip
+            return Outcome.SENT
+        return Outcome.FAILED  # attempts >= 1: not reached
+
+    def _gives_up(self, batch: Batch, attempt: int, exc: NotifyError) -> bool:
+        """Log failed attempt `attempt`; True when there is to be no other, else False once
+        its backoff is over."""
+        name, policy = self.channel.name, self.channel.retry
+        if not exc.retryable or attempt == policy.attempts or self._stopping.is_set():
+            log.error(
+                "notifier %s: run %s of %s not delivered (attempt %d of %d): %s",
+                name, batch.run_id, batch.target, attempt, policy.attempts, exc,
+            )  # fmt: skip
+            return True
+        delay = max(
+            policy.backoff(attempt, self._jitter()),
+            min(exc.retry_after or 0.0, policy.max_backoff),
+        )
+        log.warning(
+            "notifier %s: run %s: attempt %d of %d failed: %s; retrying in %.2fs",
+            name, batch.run_id, attempt, policy.attempts, exc, delay,
+        )  # fmt: skip
+        if self._stopping.wait(delay):
+            log.error("notifier %s: run %s: stopped before retrying", name, batch.run_id)
+            return True
+        return False
