@@ -39,9 +39,9 @@ class Service:
         self._lock = threading.Lock()
         self.registry = CollectorRegistry()
         self.registry.register(StoreCollector(store, clock))
-        self.registry.register(self.dispatcher.metrics.collector)
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.stopped = threading.Event()
+        self.registry.register(self.dispatcher.metrics.collector)  # drift_notifications_total
 
     @property
     def ready(self) -> bool:
