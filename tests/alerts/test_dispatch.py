@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +49,13 @@ class Scripted:
             raise self.errors.pop(0)
         self.delivered.append(batch.run_id)
         return True
+
+
+def until(condition: Callable[[], object], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never met"
+        time.sleep(0.01)
 
 
 def dispatcher(*channels: Channel) -> Dispatcher:
@@ -96,9 +104,10 @@ def test_submit_never_waits_and_a_full_queue_drops_its_oldest_batch() -> None:
     notifier = Scripted(block=gate)
     d = dispatcher(Channel(name="n", notifier=notifier, queue_size=2))
     started = time.monotonic()
-    for run in ("r1", "r2", "r3", "r4"):  # r1 is taken at once; r2 falls out for r4
+    d.submit(batch("r1"))
+    until(lambda: notifier.attempts)  # r1 is under way, the queue empty
+    for run in ("r2", "r3", "r4"):  # r2 falls out for r4
         d.submit(batch(run))
-        time.sleep(0.05)
     assert time.monotonic() - started < 1
     gate.set()
     assert d.close(timeout=5)
@@ -112,6 +121,7 @@ def test_a_hung_notifier_delays_no_other_and_close_gives_up_at_its_timeout() -> 
     d = dispatcher(Channel(name="hung", notifier=hung), Channel(name="quick", notifier=quick))
     d.submit(batch("r1"))
     d.submit(batch("r2"))
+    until(lambda: hung.attempts)
     started = time.monotonic()
     assert not d.close(timeout=0.5)
     assert 0.4 < time.monotonic() - started < 2
@@ -127,13 +137,11 @@ def test_close_cuts_a_backoff_short() -> None:
     policy = RetryPolicy(attempts=3, initial_backoff=60, max_backoff=60)
     d = dispatcher(Channel(name="n", notifier=notifier, retry=policy))
     d.submit(batch())
-    time.sleep(0.2)  # first attempt failed; waiting a minute to retry
+    until(lambda: notifier.attempts)  # the first attempt failed; a minute to wait
     started = time.monotonic()
     d.close(timeout=0.2)
     assert time.monotonic() - started < 2
-    deadline = time.monotonic() + 2
-    while d.summary()["n"]["failed"] == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: d.summary()["n"]["failed"])
     assert d.summary()["n"] == {"sent": 0, "failed": 1, "dropped": 0}
 
 
@@ -187,10 +195,8 @@ def test_the_service_exports_the_counter_and_drains_when_it_stops(tmp_path: Path
             dispatcher(Channel(name="hook", notifier=notifier)),
         )
         service.start()  # the first cycle runs at once
-        deadline = time.monotonic() + 20
-        while not (notifier.attempts and service.ready) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert service.ready and not notifier.delivered  # queued: the cycle did not wait
+        until(lambda: notifier.attempts and service.ready, timeout=20)
+        assert not notifier.delivered  # queued: the cycle did not wait
         threading.Timer(0.3, gate.set).start()
         service.stop()  # what SIGTERM does: waits for the delivery under way
         assert len(notifier.delivered) == 1
