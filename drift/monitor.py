@@ -1,8 +1,10 @@
-"""One monitoring cycle per target: collect → build → diff → lifecycle → store (→ notify).
+"""One monitoring cycle per target: collect → build → diff → lifecycle → store → notify.
 
 `run_once` reads like DESIGN.md's diagram. Every step but collecting and storing is pure.
 A collection that failed stores a failed run and touches no finding; one that is incomplete
-leaves what it could not see unverifiable (see `drift.lifecycle`).
+leaves what it could not see unverifiable (see `drift.lifecycle`). Once a cycle is committed
+its batch of events goes to `notify` (a `Dispatcher.submit`, which only queues: see
+`drift.notify`); a failed run still sends the open findings, so alerts do not lapse.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +21,8 @@ from drift.collect import Collection, KubernetesCollector, ReadOptions, ScopeSta
 from drift.errors import DriftError
 from drift.findings import CheckResult
 from drift.lifecycle import next_states
+from drift.notify.events import Batch, batch_of
+from drift.notify.history import read_history
 from drift.pipeline import check_model, collect_manifests, model_of
 from drift.plugins import COLLECTORS_GROUP, load_plugin
 from drift.settings import Settings, Target
@@ -34,6 +38,7 @@ from drift.store.records import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Notify = Callable[[Batch], None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,7 +51,9 @@ class Cycle:
     warnings: Sequence[str] = field(default_factory=list)
 
 
-def run_once(settings: Settings, store: Store, clock: Clock) -> list[Cycle]:
+def run_once(
+    settings: Settings, store: Store, clock: Clock, notify: Notify | None = None
+) -> list[Cycle]:
     """One cycle of every target; a target another monitor holds is skipped."""
     cycles = []
     for target in settings.targets:
@@ -54,26 +61,28 @@ def run_once(settings: Settings, store: Store, clock: Clock) -> list[Cycle]:
             if not held:
                 log.info("target %s is being run by another monitor; skipped", target.name)
                 continue
-            cycles.append(run_target(target, store, clock))
+            cycles.append(run_target(target, store, clock, notify))
     return cycles
 
 
-def run_target(target: Target, store: Store, clock: Clock) -> Cycle:
+def run_target(target: Target, store: Store, clock: Clock, notify: Notify | None = None) -> Cycle:
     started, run_id = clock(), str(uuid.uuid4())
     try:
         collection = collect(target)
     except DriftError as exc:
-        return _failed(store, target, run_id, started, clock, f"collection failed: {exc}")
+        why = f"collection failed: {exc}"
+        return _failed(store, target, run_id, started, clock, why, notify)
     if collection.outcomes and not any(o.status is ScopeStatus.OK for o in collection.outcomes):
-        return _failed(store, target, run_id, started, clock, "no scope could be collected")
+        return _failed(store, target, run_id, started, clock, "no scope could be collected", notify)
     baseline, warnings = judged_baseline(store, target.baseline, started)
     model = model_of(collection, cluster=target.cluster)
     result = check_model(baseline, model)
+    previous = store.open_findings(target.name)
     states = next_states(
         target=target.name,
         run_id=run_id,
         now=started,
-        previous=store.open_findings(target.name),
+        previous=previous,
         result=result,
         outcomes=collection.outcomes,
     )
@@ -93,7 +102,7 @@ def run_target(target: Target, store: Store, clock: Clock) -> Cycle:
         ],
         counts=_counts(result, states),
     )
-    store.commit_run(run, states)
+    _commit(store, target, run, states, previous, notify)
     for warning in warnings:
         log.warning("%s", warning)
     return Cycle(run=run, states=states, result=result, warnings=warnings)
@@ -116,8 +125,45 @@ def collect(target: Target) -> Collection:
     return collector.collect(options)
 
 
+def _commit(
+    store: Store,
+    target: Target,
+    run: RunRecord,
+    states: Sequence[FindingState],
+    previous: Mapping[str, FindingState],
+    notify: Notify | None,
+) -> None:
+    """Store the run; then, if anyone listens, hand over its batch (read before the commit)."""
+    if notify is None:
+        store.commit_run(run, states)
+        return
+    history = read_history(store, target.name, previous, states)
+    batch = batch_of(
+        run_id=run.id,
+        target=target.name,
+        cluster=target.cluster,
+        outcome=run.outcome,
+        at=run.finished_at,
+        interval_seconds=target.interval_seconds,
+        history=history,
+        states=states,
+        accepted=store.accepted(run.started_at),
+    )
+    store.commit_run(run, states)
+    try:
+        notify(batch)
+    except Exception:  # the run is stored; a notifier must never fail it
+        log.exception("target %s: run %s: notifications not queued", target.name, run.id)
+
+
 def _failed(
-    store: Store, target: Target, run_id: str, started: datetime, clock: Clock, why: str
+    store: Store,
+    target: Target,
+    run_id: str,
+    started: datetime,
+    clock: Clock,
+    why: str,
+    notify: Notify | None,
 ) -> Cycle:
     log.error("target %s: %s", target.name, why)
     run = RunRecord(
@@ -128,7 +174,8 @@ def _failed(
         outcome=RunOutcome.FAILED,
         scopes=[{"scope": "*", "status": "failed", "detail": why}],
     )
-    store.commit_run(run, [])
+    previous = store.open_findings(target.name) if notify is not None else {}
+    _commit(store, target, run, [], previous, notify)
     return Cycle(run=run, warnings=[why])
 
 

@@ -6,7 +6,8 @@ coalesced), and, when the settings have a `report:` section, the report on its c
 its time zone (a failed report is logged and counted in `drift_reports_total`, never raised).
 The HTTP server answers Prometheus from the store at scrape time; /readyz turns ready once
 every target has completed a first run. SIGTERM stops the scheduler (waiting for a running
-cycle to finish, so nothing is half-written) and the server, and the process exits 0.
+cycle to finish, so nothing is half-written), drains the notifications (up to their flush
+timeout), stops the server, and the process exits 0.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from drift.errors import DriftError
 from drift.metrics import StoreCollector
 from drift.monitor import Clock, run_target
+from drift.notify.dispatch import Dispatcher
 from drift.reporting import Reporter, ReportRequest, deliver, load_reporter
 from drift.settings import Settings, Target, cron_trigger
 from drift.store.records import Store
@@ -45,6 +47,7 @@ class Service:
         *,
         reporter: Callable[[], Reporter] = load_reporter,
         environ: Mapping[str, str] | None = None,
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         self.settings = settings
         self._store = store
@@ -52,6 +55,7 @@ class Service:
         self._load_reporter = reporter
         self._reporter: Reporter | None = None
         self._environ = os.environ if environ is None else environ
+        self.dispatcher = dispatcher if dispatcher is not None else Dispatcher()
         self._done: set[str] = set()
         self._lock = threading.Lock()
         self.registry = CollectorRegistry()
@@ -64,6 +68,7 @@ class Service:
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.stopped = threading.Event()
+        self.registry.register(self.dispatcher.metrics.collector)  # drift_notifications_total
 
     @property
     def ready(self) -> bool:
@@ -76,7 +81,7 @@ class Service:
         try:
             with store.target_lock(target.name) as held:
                 if held:
-                    cycle = run_target(target, store, self._clock)
+                    cycle = run_target(target, store, self._clock, self.dispatcher.submit)
                     log.info("target %s: run %s %s", target.name, cycle.run.id, cycle.run.outcome)
                 else:
                     log.info("target %s is run by another monitor; skipped", target.name)
@@ -142,6 +147,7 @@ class Service:
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)
+        self.dispatcher.close()
         self.stopped.set()
 
 

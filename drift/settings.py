@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from drift.errors import InputError
+from drift.k8s.objects import FieldPath
 from drift.periods import parse_period
-from drift.validation import single_document, validate
+from drift.validation import located, single_document, validate
 
 DATABASE_ENV = "DRIFT_DATABASE_URL"
 DEFAULT_DATABASE = "sqlite:///drift.db"
@@ -172,12 +175,139 @@ def cron_trigger(expression: str, timezone: str) -> CronTrigger:
         raise ValueError(f"schedule {expression!r} is not a crontab line: {exc}") from None
 
 
+# -- notifiers (docs/notifications.md) ----------------------------------------------------
+# Secrets are never written here: header values, the signing secret and (optionally) the URL
+# are named by environment variable and read when the notifiers are built.
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
+HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", max_length=128)]
+# The labels every alert carries (docs/notifications.md); `labels:` adds others.
+ALERT_LABELS = ("alertname", "kind", "severity", "target", "cluster", "zone", "fingerprint")
+LabelName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$", max_length=128)]
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why `url` is not an http(s) URL with a host, or None. Never repeats the URL, which may
+    carry a credential."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host"
+    return None
+
+
+class Retry(_Strict):
+    """Exponential backoff with jitter between attempts of one delivery."""
+
+    attempts: int = Field(default=5, ge=1, le=20, description="Attempts in all, the first too.")
+    initial_backoff: float = Field(default=1.0, gt=0, le=300, alias="initialBackoffSeconds")
+    max_backoff: float = Field(default=60.0, gt=0, le=3600, alias="maxBackoffSeconds")
+
+
+class _Notifier(_Strict):
+    type: Literal["alertmanager", "webhook"]
+    name: Name | None = Field(default=None, description="Default: the type. Unique.")
+    url: str | None = Field(  # not in repr: a URL may carry a credential
+        default=None, repr=False, description="Or urlEnv: the URL from the environment."
+    )
+    url_env: EnvName | None = Field(default=None, alias="urlEnv")
+    headers_from_env: dict[HeaderName, EnvName] = Field(
+        default_factory=dict, alias="headersFromEnv", description="Header name: variable name."
+    )
+    timeout: float = Field(default=10, gt=0, le=300, alias="timeoutSeconds")
+    retry: Retry = Field(default_factory=Retry)
+    queue_size: int = Field(default=100, ge=1, le=10_000, alias="queueSize")
+    flush_timeout: float = Field(default=30, ge=0, le=600, alias="flushTimeoutSeconds")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        problem = None if url is None else http_url_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url
+
+    @model_validator(mode="after")
+    def _one_url(self) -> _Notifier:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("a notifier takes exactly one of url or urlEnv")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The name in logs and in drift_notifications_total{notifier}."""
+        return self.name or self.type
+
+    def environment(self) -> Iterator[tuple[FieldPath, str]]:
+        """Every environment variable this notifier reads, with the field naming it."""
+        if self.url_env is not None:
+            yield ("urlEnv",), self.url_env
+        for header, variable in self.headers_from_env.items():
+            yield ("headersFromEnv", header), variable
+
+
+class AlertmanagerSettings(_Notifier):
+    """Pushes every open finding to Alertmanager's v2 API each cycle."""
+
+    type: Literal["alertmanager"]
+    alertname: str = Field(default="DesignDrift", min_length=1)
+    resolve_after_intervals: int = Field(default=3, ge=2, le=100, alias="resolveAfterIntervals")
+    generator_url: str | None = Field(
+        default=None, alias="generatorURL", description="May hold {target} and {fingerprint}."
+    )
+    labels: dict[LabelName, str] = Field(default_factory=dict, description="Added to each alert.")
+    alerts_per_request: int = Field(default=500, ge=1, le=10_000, alias="alertsPerRequest")
+
+    @field_validator("generator_url")
+    @classmethod
+    def _generator_url(cls, url: str | None) -> str | None:
+        filled = None if url is None else url.replace("{target}", "t").replace("{fingerprint}", "f")
+        problem = None if filled is None else http_url_problem(filled)
+        if problem:
+            raise ValueError(problem)
+        return url
+
+    @field_validator("labels")
+    @classmethod
+    def _own_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        taken = sorted(set(labels) & set(ALERT_LABELS))
+        if taken:
+            raise ValueError(f"set by drift itself, not here: {', '.join(taken)}")
+        return labels
+
+
+class Signature(_Strict):
+    secret_env: EnvName = Field(alias="secretEnv")
+    header: HeaderName = "X-Drift-Signature-256"
+
+
+class WebhookSettings(_Notifier):
+    """Posts the events of each cycle as one JSON document (docs/notification-v1.schema.json)."""
+
+    type: Literal["webhook"]
+    signature: Signature | None = None
+
+    def environment(self) -> Iterator[tuple[FieldPath, str]]:
+        yield from super().environment()
+        if self.signature is not None:
+            yield ("signature", "secretEnv"), self.signature.secret_env
+
+
+NotifierSettings = Annotated[AlertmanagerSettings | WebhookSettings, Field(discriminator="type")]
+
+# -- end of notifiers ------------------------------------------------------------------------
+
+
 class Settings(_Strict):
     database: str = DEFAULT_DATABASE
     http: Http = Field(default_factory=Http)
     log_format: Literal["text", "json"] = Field(default="text", alias="logFormat")
     targets: list[Target] = Field(min_length=1)
     report: ReportSettings | None = None
+    notifiers: list[NotifierSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_targets(self) -> Settings:
@@ -185,6 +315,15 @@ class Settings(_Strict):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"target names must be unique: {', '.join(duplicates)}")
+        return self
+
+    @model_validator(mode="after")
+    def _unique_notifiers(self) -> Settings:
+        names = [n.label for n in self.notifiers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            listed = ", ".join(duplicates)
+            raise ValueError(f"notifier names must be unique (name defaults to the type): {listed}")
         return self
 
 
@@ -200,8 +339,14 @@ def example_settings() -> Settings:
     )
 
 
-def load_settings(path: str | None, environ: dict[str, str] | None = None) -> Settings:
-    """The settings of `path` (or the example), with environment overrides applied."""
+def load_settings(
+    path: str | None, environ: Mapping[str, str] | None = None, *, notifying: bool = False
+) -> Settings:
+    """The settings of `path` (or the example), with environment overrides applied.
+
+    `notifying` (commands that notify: run, serve) also checks that every environment
+    variable a notifier names is set, and that a URL read from one is an http(s) URL.
+    """
     env = os.environ if environ is None else environ
     if path is None:
         settings = example_settings()
@@ -212,5 +357,25 @@ def load_settings(path: str | None, environ: dict[str, str] | None = None) -> Se
             raise SettingsError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
         document = single_document(data, path, "a settings", SettingsError)
         settings = validate(Settings, document, path, error=SettingsError)
+        problems = notifier_environment_problems(settings, env) if notifying else []
+        if problems:
+            raise SettingsError([located(path, document, where, what) for where, what in problems])
     url = env.get(DATABASE_ENV)
     return settings.model_copy(update={"database": url}) if url else settings
+
+
+def notifier_environment_problems(
+    settings: Settings, environ: Mapping[str, str]
+) -> list[tuple[FieldPath, str]]:
+    """(field path, message) for each variable a notifier names that is unset or empty; the
+    messages name the variable, never a value."""
+    problems: list[tuple[FieldPath, str]] = []
+    for index, notifier in enumerate(settings.notifiers):
+        for field_path, variable in notifier.environment():
+            where: FieldPath = ("notifiers", index, *field_path)
+            value = environ.get(variable, "")
+            if not value:
+                problems.append((where, f"environment variable {variable} is not set"))
+            elif field_path == ("urlEnv",) and (problem := http_url_problem(value)):
+                problems.append((where, f"${variable}: {problem}"))
+    return problems

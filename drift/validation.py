@@ -97,6 +97,8 @@ def _input_path(
     for part in loc:
         if _has(cursor, part):
             cursor = cursor[part]
+        elif _is_tag(cursor, part):
+            continue  # a tagged union's member, named by the tag the document wrote
         elif isinstance(cursor, dict) and part in fields:
             path.append(part)  # a required field that is missing
             break
@@ -104,6 +106,12 @@ def _input_path(
             return tuple(path), True
         path.append(part)
     return tuple(path), False
+
+
+def _is_tag(container: Any, part: int | str) -> bool:
+    """Whether pydantic put a discriminator's value in `loc` (`notifiers.0.webhook.url` for
+    `{type: webhook}`), which is no key of the document."""
+    return isinstance(container, dict) and isinstance(part, str) and part in container.values()
 
 
 def _has(container: Any, part: int | str) -> bool:

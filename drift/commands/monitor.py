@@ -14,6 +14,7 @@ import click
 from drift.commands.common import EXIT_INTERNAL, EXIT_OK, handle_errors, without_gc_pauses
 from drift.errors import InputError
 from drift.monitor import Cycle, run_once
+from drift.notify.loading import build_dispatcher
 from drift.settings import Settings, load_settings
 from drift.store.records import (
     OPEN_STATUSES,
@@ -54,18 +55,35 @@ def opened_store(settings: Settings) -> Iterator[Store]:
 @handle_errors
 @without_gc_pauses
 def run_command(once: bool, config_path: str | None) -> None:
-    """One monitoring cycle: collect, diff against the approved baseline, store."""
+    """One monitoring cycle: collect, diff against the approved baseline, store, notify."""
     if not once:
         raise click.UsageError("drift run needs --once; drift serve runs continuously")
-    settings = load_settings(config_path)
-    with opened_store(settings) as store:
-        cycles = run_once(settings, store, now)
+    settings = load_settings(config_path, notifying=True)
+    dispatcher = build_dispatcher(settings)
+    try:
+        with opened_store(settings) as store:
+            cycles = run_once(settings, store, now, dispatcher.submit)
+    finally:
+        dispatcher.close()  # waits for the notifications, up to their flush timeout
     for cycle in cycles:
         click.echo(cycle_line(cycle))
         for warning in cycle.warnings:
             click.echo(f"warning: {warning}", err=True)
+    for line in notification_lines(dispatcher.summary()):
+        click.echo(line, err=True)
     incomplete = any(c.run.outcome is not RunOutcome.OK for c in cycles)
     sys.exit(EXIT_INTERNAL if incomplete else EXIT_OK)
+
+
+def notification_lines(summary: dict[str, dict[str, int]]) -> list[str]:
+    """A warning per notifier that did not deliver everything (a failed delivery does not
+    change the exit code: the run itself is stored)."""
+    return [
+        f"warning: notifier {name}: {counts['failed']} failed, {counts['dropped']} dropped, "
+        f"{counts['sent']} sent"
+        for name, counts in summary.items()
+        if counts["failed"] or counts["dropped"]
+    ]
 
 
 def cycle_line(cycle: Cycle) -> str:
@@ -216,12 +234,12 @@ def serve_command(config_path: str | None, log_format: str | None) -> None:
     from drift.service import Service, serve
     from drift.store.sql import SqlStore
 
-    settings = load_settings(config_path)
+    settings = load_settings(config_path, notifying=True)
     configure_logging(log_format or settings.log_format)
     store = SqlStore(settings.database)
     try:
         store.migrate()
-        service = Service(settings, store, now)
+        service = Service(settings, store, now, dispatcher=build_dispatcher(settings))
         code = serve(service, settings.http.bind, settings.http.port)
     finally:
         store.close()

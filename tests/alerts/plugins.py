@@ -12,6 +12,7 @@ from pathlib import Path
 from unittest import mock
 
 import drift.plugins
+from drift.plugins import NOTIFIERS_GROUP
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,3 +36,9 @@ def declared_plugins() -> Iterator[list[EntryPoint]]:
 
     with mock.patch.object(drift.plugins, "entry_points", entry_points):
         yield declared
+
+
+def declared_notifiers() -> list[EntryPoint]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["entry-points"][NOTIFIERS_GROUP]
+    return [EntryPoint(name=n, value=v, group=NOTIFIERS_GROUP) for n, v in declared.items()]
