@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 from drift.errors import ManifestError
 from drift.gcpause import paused_gc
@@ -12,9 +13,11 @@ from drift.ids import INTERNET_ID, k8s_object_id, namespace_id, network_id, unli
 from drift.k8s.connectivity import Connectivity, PairResult, compute
 from drift.k8s.exposure import Exposure, read_exposures
 from drift.k8s.inventory import Inventory, token_automounted
+from drift.k8s.istio_security import MeshModel, build_mesh_model
 from drift.k8s.policy_index import Endpoint
 from drift.k8s.workloads import Workload
 from drift.model import (
+    AuthzVerdict,
     ConnectsEdge,
     Evidence,
     ExposesEdge,
@@ -28,7 +31,7 @@ from drift.model import (
     ZoneNode,
     wider_scope,
 )
-from drift.ports import PortSet
+from drift.ports import PortSet, Protocol
 
 
 def build_graph(inventory: Inventory) -> SystemGraph:
@@ -46,9 +49,12 @@ def _build_graph(inventory: Inventory) -> SystemGraph:
     _add_exposures(graph, inventory)
     _add_address_nodes(graph, inventory.cluster, connectivity)
     ids = _EndpointIds(inventory.cluster, connectivity)
+    mesh = build_mesh_model(inventory)
+    judge = _MeshJudge(mesh) if mesh.present else None
+    graph.notes.extend(mesh.notes)
     for pair in connectivity.pairs:
         for edge in _edges(ids, pair):
-            graph.add_edge(edge)
+            graph.add_edge(edge if judge is None else judge(edge, ids.ends(edge)))
     return graph
 
 
@@ -156,12 +162,17 @@ class _EndpointIds:
         self._cluster = cluster
         self._connectivity = connectivity
         self._cache: dict[Endpoint, list[tuple[str, Workload | None]]] = {}
+        self._by_id: dict[str, Workload] = {}
 
     def __call__(self, endpoint: Endpoint) -> list[tuple[str, Workload | None]]:
         ids = self._cache.get(endpoint)
         if ids is None:
             ids = self._cache[endpoint] = self._ids(endpoint)
         return ids
+
+    def ends(self, edge: ConnectsEdge) -> tuple[Workload | None, Workload | None]:
+        """The workloads at the ends of an edge `_edges` made (None: addresses, unlisted)."""
+        return self._by_id.get(edge.source), self._by_id.get(edge.target)
 
     def _ids(self, endpoint: Endpoint) -> list[tuple[str, Workload | None]]:
         if endpoint.kind == "cell":
@@ -170,6 +181,7 @@ class _EndpointIds:
         if endpoint.kind == "unlisted":
             return [(unlisted_id(self._cluster), None)]
         members = self._connectivity.classes[endpoint.number].workloads
+        self._by_id.update((workload_id(self._cluster, w), w) for w in members)
         return [(workload_id(self._cluster, w), w) for w in members]
 
 
@@ -188,3 +200,48 @@ def _edges(ids: _EndpointIds, pair: PairResult) -> Iterable[ConnectsEdge]:
                 reasons=pair.reasons,
                 evidence=pair.evidence,
             )
+
+
+# Ports a sidecar keeps for itself (Istio's "ports used by Istio"): never application traffic.
+_ISTIO_PORTS = PortSet.of(Protocol.TCP, 15000, 15099)
+
+
+class _MeshJudge:
+    """Fills a `connects` edge's `mtls` and `authz` from the mesh model, over the ports the
+    destination serves: those its containers declare, else the admitted TCP ports outside
+    Istio's own (an edge admitting every port would otherwise be judged on UDP and the
+    sidecar's ports, which carry no application traffic)."""
+
+    def __init__(self, mesh: MeshModel) -> None:
+        self._mesh = mesh
+
+    def __call__(
+        self, edge: ConnectsEdge, ends: tuple[Workload | None, Workload | None]
+    ) -> ConnectsEdge:
+        source, target = ends
+        if target is None:
+            return edge
+        ports = _served(target, edge.ports if edge.ports else edge.unknown)
+        if ports.is_empty():
+            return edge
+        mtls = self._mesh.mtls(target)
+        answer = self._mesh.authz(source, target).within(ports)
+        if answer.admitted == ports:
+            verdict = AuthzVerdict.ALLOW
+        elif answer.denied == ports:
+            verdict = AuthzVerdict.DENY
+        elif answer.admitted.is_empty() and answer.denied.is_empty():
+            verdict = AuthzVerdict.UNKNOWN
+        else:
+            verdict = AuthzVerdict.PARTIAL
+        evidence = tuple(dict.fromkeys((*mtls.evidence, *answer.evidence)))
+        return replace(edge, mtls=mtls.over(ports), authz=verdict, mesh_evidence=evidence)
+
+
+def _served(target: Workload, ports: PortSet) -> PortSet:
+    declared = PortSet.empty()
+    for port in target.ports:
+        declared = declared | PortSet.of(port.protocol, port.number)
+    if not declared.is_empty():
+        return ports & declared
+    return ports.only(Protocol.TCP) - _ISTIO_PORTS

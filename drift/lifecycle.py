@@ -17,8 +17,10 @@ from drift.collect import ScopeOutcome, ScopeStatus
 from drift.findings import CheckResult, Finding, FindingKind
 from drift.k8s.kinds import (
     EXPOSURE_KINDS,
+    ISTIO_SECURITY_KINDS,
     NAMESPACE,
     NETWORK_POLICY,
+    RBAC_KINDS,
     SERVICE_ACCOUNT,
     UNMODELLED_POLICY_KINDS,
     WORKLOAD_KINDS,
@@ -30,6 +32,7 @@ _COLLECTED = frozenset({ScopeStatus.OK, ScopeStatus.NOT_INSTALLED})
 
 _NETWORK = WORKLOAD_KINDS | {NETWORK_POLICY, NAMESPACE} | UNMODELLED_POLICY_KINDS
 _EXPOSURE = WORKLOAD_KINDS | EXPOSURE_KINDS | {NAMESPACE}
+_IDENTITY = WORKLOAD_KINDS | RBAC_KINDS | {SERVICE_ACCOUNT, NAMESPACE}
 
 # The kinds of object each finding kind is judged from; None: every scope of the collection.
 SCOPES_BEHIND: dict[FindingKind, frozenset[GroupKind] | None] = {
@@ -39,6 +42,10 @@ SCOPES_BEHIND: dict[FindingKind, frozenset[GroupKind] | None] = {
     FindingKind.EXPOSURE_WIDENED: _EXPOSURE,
     FindingKind.INVENTORY_UNKNOWN: WORKLOAD_KINDS | {NAMESPACE},
     FindingKind.INVENTORY_MISSING: WORKLOAD_KINDS | {NAMESPACE},
+    FindingKind.UNAUTHENTICATED: _NETWORK | ISTIO_SECURITY_KINDS,
+    FindingKind.PRIVILEGE_WIDENED: _IDENTITY,
+    FindingKind.TRUST_RELATION: _IDENTITY,
+    FindingKind.BLAST_RADIUS_WIDENED: None,  # paths run through every kind of edge
 }
 
 

@@ -12,6 +12,7 @@ from drift.diff.identity import identity_findings
 from drift.diff.inventory import inventory_findings
 from drift.diff.mesh import mesh_findings
 from drift.diff.privilege import privilege_findings
+from drift.diff.radius import radius_findings
 from drift.diff.trust import trust_findings, untrusted_steps
 from drift.diff.zones import default_deny_findings
 from drift.findings import CheckResult, Finding, Unknown
@@ -34,6 +35,7 @@ def check(loaded: LoadedBaseline, graph: SystemGraph, *, source: str) -> CheckRe
         *identity_findings(design, loaded),
         *trust,
         *privilege_findings(design, loaded, escalating),
+        *radius_findings(design, loaded),
         *exposure_findings(design, loaded),
         *inventory_findings(design, loaded),
     ]
