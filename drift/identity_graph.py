@@ -4,9 +4,10 @@ from identities to the identities and workloads they can become (pure).
 Every subject a binding names becomes an identity node (Users and Groups only when bound; the
 nodes' credentials when something reaches them). A ServiceAccount's `can` edges hold what it
 is granted directly and through the groups Kubernetes puts it in (`system:serviceaccounts`,
-`system:authenticated`...), since it acts with all of them. Bindings to roles the input does
-not contain leave grants unknown: each is a note, and escalations through them are not
-`certain`.
+`system:authenticated`...), since it acts with all of them, but for the grants Kubernetes
+gives every caller by default (discovery, self-reviews): the platform's, not a design's.
+Bindings to roles the input does not contain leave grants unknown: each is a note, and
+escalations through them are not `certain`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,22 @@ from drift.errors import ManifestError
 from drift.ids import k8s_object_id
 from drift.k8s.escalation import Escalation, WorkloadRef, by_pair, escalations
 from drift.k8s.inventory import Inventory
-from drift.k8s.rbac import Permission, PermissionTarget, read_rbac
+from drift.k8s.rbac import (
+    EffectiveRule,
+    Permission,
+    PermissionTarget,
+    is_platform_default,
+    read_rbac,
+)
 from drift.k8s.subjects import Subject, SubjectKind
-from drift.model import AssumesEdge, CanEdge, IdentityNode, ResourceNode, SystemGraph
+from drift.model import (
+    AssumesEdge,
+    CanEdge,
+    IdentityNode,
+    ResourceNode,
+    SystemGraph,
+    WorkloadNode,
+)
 
 
 def add_rbac(graph: SystemGraph, inventory: Inventory) -> None:
@@ -29,11 +43,15 @@ def add_rbac(graph: SystemGraph, inventory: Inventory) -> None:
     for subject in rbac.subjects():
         _ensure_identity(graph, subject)
         inherited = subject.kind is not SubjectKind.GROUP
-        for permission in rbac.permissions(subject, inherited=inherited):
+        for permission in rbac.permissions(subject, inherited=inherited, keep=_designable):
             _add_can(graph, subject_id(cluster, subject), permission)
     for escalation in by_pair(escalations(inventory, rbac)):
         _add_assumes(graph, escalation)
     graph.notes.extend(unknown.reason for unknown in rbac.unknowns)
+
+
+def _designable(rule: EffectiveRule) -> bool:
+    return not is_platform_default(rule)
 
 
 def subject_id(cluster: str, subject: Subject) -> str:
@@ -109,6 +127,13 @@ def _add_assumes(graph: SystemGraph, escalation: Escalation) -> None:
         target_id = k8s_object_id(graph.cluster, target.kind, target.name, target.namespace)
         if not graph.has_node(target_id):
             return  # a workload the graph does not hold (it is controlled by another)
+        workload = graph.node(target_id)
+        assert isinstance(workload, WorkloadNode)
+        runs_as = k8s_object_id(
+            graph.cluster, "ServiceAccount", workload.service_account, workload.namespace
+        )
+        if runs_as == source:
+            return  # entering pods that run as yourself gains nothing
     else:
         target_id = _ensure_identity(graph, target)
     graph.add_edge(

@@ -1,11 +1,14 @@
 """`privilege.widened`: an identity may do more than the design's `permissions` say.
 
-Judged identities: those the `permissions` section lists and, once it lists any, every designed
-service's identity (an empty list means none at all). Baselines without the section judge no
-one: old designs never spoke about privilege. A live grant is within the design when every
-verb, API group, resource and object name it grants, where it grants them, is in one designed
-rule; `*` is only covered by `*`. Critical when the identity can also become an identity the
-design does not trust it with (see `drift.diff.trust`): the extra privilege is an escalation.
+Judged identities: every designed service's identity, every identity the `permissions`
+section lists, and every ServiceAccount granted anything cluster-wide by a binding of the
+cluster's users (a cluster-wide grant is a design decision wherever the account lives; the
+bindings Kubernetes makes for its own controllers are named `system:...` and left out). An
+identity the section does not list may do nothing: what the design does not grant is drift.
+A live grant is within the design when every verb, API group, resource and object name it
+grants, where it grants them, is in one designed rule; `*` is only covered by `*`. Critical
+when the identity can also become an identity the design does not trust it with (see
+`drift.diff.trust`): the extra privilege is an escalation.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from drift.baseline.model import PermissionRule
 from drift.diff.design import DesignMap
 from drift.diff.identities import display_identity, identity_ids, ref_namespace
 from drift.findings import Finding, FindingKind, Severity
-from drift.model import CanEdge, EdgeType, Evidence, ResourceNode
+from drift.model import CanEdge, EdgeType, Evidence, IdentityNode, ResourceNode
 
 _MAX_LISTED = 12
 
@@ -47,17 +50,32 @@ def privilege_findings(
 
 def _judged(design: DesignMap) -> dict[str, list[_Designed]]:
     permissions = design.baseline.permissions
-    if not permissions:
-        return {}
     judged: dict[str, list[_Designed]] = defaultdict(list)
     for service in design.baseline.services:
         for identity_id in identity_ids(design, service):
             judged.setdefault(identity_id, [])  # judged: no permission unless listed below
+    for identity_id in _cluster_wide_grantees(design):
+        judged.setdefault(identity_id, [])
     for ref, rules in permissions.items():
         home = ref_namespace(design, ref)
         for identity_id in identity_ids(design, ref):
             judged[identity_id].extend(_Designed(rule=r, home=home, ref=ref) for r in rules)
     return judged
+
+
+def _cluster_wide_grantees(design: DesignMap) -> set[str]:
+    found = set()
+    for edge in design.graph.edges(EdgeType.CAN):
+        assert isinstance(edge, CanEdge)
+        source = design.graph.node(edge.source)
+        if not isinstance(source, IdentityNode) or source.kind != "ServiceAccount":
+            continue
+        resource = design.graph.node(edge.target)
+        if isinstance(resource, ResourceNode) and resource.namespace is None:
+            bindings = [e.text for e in edge.evidence if e.text.startswith("ClusterRoleBinding ")]
+            if any(not b.startswith("ClusterRoleBinding system:") for b in bindings):
+                found.add(edge.source)
+    return found
 
 
 def _extra_grants(

@@ -22,7 +22,7 @@ one-line problems; the caller raises them together (`ManifestError`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,13 @@ from drift.k8s.inventory import Inventory
 from drift.k8s.objects import FieldPath, KubeObject
 from drift.k8s.rbac_roles import RBAC_GROUP, RoleSet, read_roles
 from drift.k8s.rbac_rules import UNNAMED_VERBS, PolicyRule, grantable_in_namespace
-from drift.k8s.subjects import Subject, SubjectKind, memberships
+from drift.k8s.subjects import (
+    AUTHENTICATED,
+    UNAUTHENTICATED,
+    Subject,
+    SubjectKind,
+    memberships,
+)
 from drift.model import Evidence
 
 ROLE_BINDING = (RBAC_GROUP, "RoleBinding")
@@ -215,13 +221,21 @@ class Rbac:
             )
         return Verdict(decision=Decision.DENY, reasons=(f"no rule grants it to {subject}",))
 
-    def permissions(self, subject: Subject, *, inherited: bool = True) -> tuple[Permission, ...]:
+    def permissions(
+        self,
+        subject: Subject,
+        *,
+        inherited: bool = True,
+        keep: Callable[[EffectiveRule], bool] | None = None,
+    ) -> tuple[Permission, ...]:
         """What `subject` may do, grouped by target with the verbs as written, for `can`
         edges. Targets a RoleBinding cannot grant (cluster-scoped resources, URLs) are left
-        out; wildcards are kept as written."""
+        out; wildcards are kept as written. `keep` chooses the rules that count."""
         verbs: dict[PermissionTarget, set[str]] = {}
         evidence: dict[PermissionTarget, dict[Evidence, None]] = {}
         for effective in self.rules_for(subject, inherited=inherited):
+            if keep is not None and not keep(effective):
+                continue
             for target, target_verbs in _targets(effective):
                 verbs.setdefault(target, set()).update(target_verbs)
                 evidence.setdefault(target, {}).update(dict.fromkeys(effective.evidence))
@@ -229,6 +243,26 @@ class Rbac:
             Permission(target=t, verbs=frozenset(verbs[t]), evidence=tuple(evidence[t]))
             for t in sorted(verbs, key=_target_key)
         )
+
+
+# The ClusterRoleBindings every cluster is created with for all (un)authenticated callers:
+# API discovery, reviews of one's own access, public version and health information.
+_PLATFORM_DEFAULT_BINDINGS = frozenset(
+    f"ClusterRoleBinding {name}"
+    for name in ("system:basic-user", "system:discovery", "system:public-info-viewer")
+)
+
+
+def is_platform_default(rule: EffectiveRule) -> bool:
+    """Whether `rule` is one of the grants Kubernetes gives every caller by default (through
+    its own bootstrap bindings to system:authenticated or system:unauthenticated): the
+    platform's, not a design's. Judged by the binding's name, so a bootstrap role edited to
+    grant more would go unnoticed here."""
+    return (
+        rule.subject.kind is SubjectKind.GROUP
+        and rule.subject.name in (AUTHENTICATED, UNAUTHENTICATED)
+        and rule.binding.text in _PLATFORM_DEFAULT_BINDINGS
+    )
 
 
 def _target_key(target: PermissionTarget) -> tuple[Any, ...]:

@@ -157,10 +157,23 @@ def test_wildcards_other_namespaces_and_any_name_are_only_covered_by_as_wide_rul
     ]
 
 
-def test_without_a_permissions_section_no_identity_is_judged() -> None:
+def test_without_a_permissions_section_a_service_may_do_nothing() -> None:
     g = graph(*system())
     grant(g, WEB, {"*"}, "*", group="*", namespace=None)
+    (finding,) = of_kind(judge(g), FindingKind.PRIVILEGE_WIDENED)
+    assert finding.subjects == (WEB,)
+    assert finding.detail == "* * in the cluster"
+
+
+def test_identities_no_service_runs_as_are_judged_only_when_listed() -> None:
+    g = graph(*system())
+    g.add_node(
+        IdentityNode(id=sa("ci", "front"), kind="ServiceAccount", name="ci", namespace="front")
+    )
+    grant(g, sa("ci", "front"), {"get"}, "pods")
     assert of_kind(judge(g), FindingKind.PRIVILEGE_WIDENED) == []
+    (finding,) = of_kind(judge(g, "permissions:\n  front/ci: []\n"), FindingKind.PRIVILEGE_WIDENED)
+    assert finding.subjects == (sa("ci", "front"),)
 
 
 def test_once_any_identity_is_listed_every_service_identity_is_judged() -> None:
