@@ -234,8 +234,14 @@ class _MeshJudge:
             verdict = AuthzVerdict.UNKNOWN
         else:
             verdict = AuthzVerdict.PARTIAL
-        evidence = tuple(dict.fromkeys((*mtls.evidence, *answer.evidence)))
-        return replace(edge, mtls=mtls.over(ports), authz=verdict, mesh_evidence=evidence)
+        return replace(
+            edge,
+            mtls=mtls.over(ports),
+            authz=verdict,
+            mesh_ports=ports,
+            mtls_evidence=mtls.evidence,
+            authz_evidence=answer.evidence,
+        )
 
 
 def _served(target: Workload, ports: PortSet) -> PortSet:

@@ -177,7 +177,11 @@ class ConnectsEdge:
     evidence: tuple[Evidence, ...] = ()
     mtls: MtlsMode | None = None  # the destination's mode on these ports (weakest of them)
     authz: AuthzVerdict | None = None  # whether the destination's mesh admits the source
-    mesh_evidence: tuple[Evidence, ...] = ()  # the mesh policies behind mtls and authz
+    # The ports the mesh answers are about (those the destination serves), and the policies
+    # behind each answer.
+    mesh_ports: PortSet | None = None
+    mtls_evidence: tuple[Evidence, ...] = ()
+    authz_evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,13 +59,14 @@ def mesh_findings(design: DesignMap, loaded: LoadedBaseline) -> tuple[list[Findi
         flows = [baseline.flows[i] for i in matched]
         zone = design.zone_of(edge.target)
         required = PortSet.empty()
+        judged = edge.ports if edge.mesh_ports is None else edge.mesh_ports
         if zone in strict_zones:
-            required = edge.ports
+            required = judged
             breaks_clause: tuple[str | int, ...] = ("zones", zone, "require", "mtls")
         else:
             for i in matched:
                 if baseline.flows[i].mtls:
-                    required = required | (ranges_ports(baseline.flows[i].ports) & edge.ports)
+                    required = required | (ranges_ports(baseline.flows[i].ports) & judged)
             breaks_clause = ("flows", matched[0], "mtls") if matched else ()
         if not required.is_empty():
             mode = edge.mtls or MtlsMode.DISABLED
@@ -76,7 +77,7 @@ def mesh_findings(design: DesignMap, loaded: LoadedBaseline) -> tuple[list[Findi
                 found.plaintext[str(mode)].add(display(design.subject(edge.source)))
                 found.ports = found.ports | required
                 found.clauses.append(breaks_clause)
-                _keep_evidence(found, edge)
+                _keep_evidence(found, edge.mtls_evidence or edge.evidence)
         keys = set(endpoint_keys(design, edge.target))
         if keys & authz_targets and not any(f.authz for f in flows):
             verdict = edge.authz
@@ -86,14 +87,14 @@ def mesh_findings(design: DesignMap, loaded: LoadedBaseline) -> tuple[list[Findi
                 found = breaks[target]
                 found.admitted.add(display(design.subject(edge.source)))
                 found.clauses.append(("flows",))
-                _keep_evidence(found, edge)
+                _keep_evidence(found, edge.authz_evidence or edge.evidence)
     findings = [_finding(design, loaded, target, found) for target, found in sorted(breaks.items())]
     distinct = {(u.subjects, u.detail): u for u in unknowns}
     return findings, list(distinct.values())
 
 
-def _keep_evidence(found: _Breaks, edge: ConnectsEdge) -> None:
-    for item in (*edge.mesh_evidence, *edge.evidence):
+def _keep_evidence(found: _Breaks, evidence: tuple[Evidence, ...]) -> None:
+    for item in evidence:
         found.evidence.setdefault(item.text, item)
 
 
@@ -119,6 +120,7 @@ def _finding(design: DesignMap, loaded: LoadedBaseline, target: str, found: _Bre
         evidence=tuple(found.evidence.values())[:_MAX_LISTED],
         clause=loaded.clause(found.clauses[0]),
         baseline_version=loaded.version,
+        location=next((e.source for e in found.evidence.values() if e.source), None),
     )
 
 

@@ -9,8 +9,9 @@ step with the object behind each step.
 
 Only what other findings cannot show is reported: something the service's own workload or
 identity reaches or becomes in one step is already a flow or trust-relation finding, so the
-items here are those reached *through* another identity or workload. A graph without any
-`assumes` edge has none, and the analysis is skipped.
+items here are those reached *through* another identity or workload, and crown jewels the
+service can now become, however directly (the question architects ask of a blast radius).
+A graph without any `assumes` edge has none, and the analysis is skipped.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def _widened(
         node
         for node in sorted(radius.control_of(workload.id))
         if node not in own
-        and node not in direct
+        and (node not in direct or node in jewels)
         and isinstance(graph.node(node), (WorkloadNode, IdentityNode))
         and not covers(design, trusted, node)
     ]

@@ -310,3 +310,57 @@ def test_authz_required_means_the_mesh_refuses_callers_no_flow_names() -> None:
 def test_no_mesh_requirement_no_mesh_findings() -> None:
     g = graph(namespace("front"), deployment("web", namespace="front"))
     assert of_kind(judge(g), FindingKind.UNAUTHENTICATED) == []
+
+
+# -- blast-radius.widened ---------------------------------------------------------------------
+
+
+def test_becoming_a_crown_jewel_through_a_trusted_identity_widens_the_blast_radius() -> None:
+    g = graph(*system())
+    assumes(g, WEB, API)  # designed: web may become api
+    assumes(g, API, DB)  # not designed: api may become db, the crown jewel
+    found = of_kind(
+        judge(g, "trust:\n  - {from: web, to: api}\n"), FindingKind.BLAST_RADIUS_WIDENED
+    )
+    by_service = {f.subjects: f for f in found}
+    # api becomes the crown jewel in one step: reported for api too (a crown jewel always is)
+    assert set(by_service) == {("service:web",), ("service:api",)}
+    finding = by_service[("service:web",)]
+    assert finding.severity is Severity.CRITICAL
+    assert "newly controls ServiceAccount back/db (service db)" in finding.detail
+    assert [(s.source, s.relation, s.target) for s in finding.path] == [
+        ("service:web", "runs_as", WEB),
+        (WEB, "assumes", API),
+        (API, "assumes", DB),
+    ]
+    assert finding.path[2].evidence[0].text == "create pods"
+
+
+def test_reaching_a_crown_jewel_from_inside_another_workload_widens_the_blast_radius() -> None:
+    g = graph(*system())
+    assumes(g, WEB, wid("api", "back"), via="create pods/exec")  # web can enter api's pods
+    findings = judge(g).findings
+    (radius,) = [f for f in findings if f.kind is FindingKind.BLAST_RADIUS_WIDENED]
+    assert radius.subjects == ("service:web",)
+    assert "newly reaches crown jewels db" in radius.detail
+    assert [s.relation for s in radius.path] == ["runs_as", "assumes", "connects"]
+    assert radius.path[-1].target == "service:db"
+    # with web trusted to become api, api's designed flow to db is in web's designed radius
+    trusted = judge(g, "trust:\n  - {from: web, to: api}\n")
+    assert of_kind(trusted, FindingKind.BLAST_RADIUS_WIDENED) == []
+
+
+def test_one_step_to_an_ordinary_identity_is_only_a_trust_finding() -> None:
+    g = graph(*system())
+    assumes(g, WEB, API)
+    kinds = {f.kind for f in judge(g).findings}
+    assert FindingKind.TRUST_RELATION in kinds
+    assert FindingKind.BLAST_RADIUS_WIDENED not in kinds
+
+
+def test_a_step_the_inputs_leave_open_does_not_widen_the_blast_radius() -> None:
+    g = graph(*system())
+    assumes(g, WEB, API, certain=False)
+    assumes(g, API, DB)
+    found = of_kind(judge(g), FindingKind.BLAST_RADIUS_WIDENED)
+    assert [f.subjects for f in found] == [("service:api",)]  # web's path is not certain
