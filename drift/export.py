@@ -10,12 +10,15 @@ import json
 from typing import Any
 
 from drift.model import (
+    AssumesEdge,
+    CanEdge,
     ConnectsEdge,
     Edge,
     ExposesEdge,
     IdentityNode,
     NetworkNode,
     Node,
+    ResourceNode,
     SystemGraph,
     WorkloadNode,
     ZoneNode,
@@ -76,6 +79,16 @@ def node_to_json(node: Node) -> dict[str, Any]:
             out["namespace"] = node.namespace
     elif isinstance(node, NetworkNode):
         out["cidrs"] = list(node.cidrs)
+    elif isinstance(node, ResourceNode):
+        out["name"] = node.name
+        if node.non_resource:
+            out["url"] = node.resource
+        else:
+            out.update(apiGroup=node.api_group, resource=node.resource)
+            if node.resource_name is not None:
+                out["resourceName"] = node.resource_name
+        if node.namespace is not None:
+            out["namespace"] = node.namespace
     elif isinstance(node, ZoneNode):
         out.update(kind=node.kind, name=node.name)
         if node.kind == "Namespace":
@@ -96,6 +109,21 @@ def edge_to_json(edge: Edge) -> dict[str, Any]:
             out["reasons"] = list(edge.reasons)
         if edge.evidence:
             out["evidence"] = [e.text for e in edge.evidence]
+        if edge.mtls is not None:
+            out["mtls"] = str(edge.mtls)
+        if edge.authz is not None:
+            out["authz"] = str(edge.authz)
+        if edge.mesh_ports is not None:
+            out["meshPorts"] = edge.mesh_ports.to_json()
+        mesh = [e.text for e in (*edge.mtls_evidence, *edge.authz_evidence)]
+        if mesh:
+            out["meshEvidence"] = list(dict.fromkeys(mesh))
+    if isinstance(edge, CanEdge):
+        out["verbs"] = sorted(edge.actions)
+        out["evidence"] = [e.text for e in edge.evidence]
+    if isinstance(edge, AssumesEdge):
+        out.update(via=edge.via, certain=edge.certain, unbounded=edge.unbounded)
+        out["evidence"] = [e.text for e in edge.evidence]
     return out
 
 
@@ -121,6 +149,7 @@ def dumps_dot(graph: SystemGraph) -> str:
             "workload": "box",
             "identity": "ellipse",
             "network": "cloud",
+            "resource": "note",
             "unlisted": "doubleoctagon",
         }.get(str(node.type), "plain")
         lines.append(f"  {_dot_quote(node.id)} [shape={shape}];")

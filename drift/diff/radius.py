@@ -200,7 +200,12 @@ def _step_evidence(design: DesignMap, step: Step) -> tuple[Evidence, ...]:
         return (Evidence(text=f"may {', '.join(sorted(edge.actions))}"), *edge.evidence)
     node = design.graph.node(step.source)
     source = node.source if isinstance(node, WorkloadNode) else None
-    return (Evidence(text=f"runs as {display_identity(design, step.target)}", source=source),)
+    account = design.graph.node(step.target)
+    where = (
+        f"{account.namespace}/" if isinstance(account, IdentityNode) and account.namespace else ""
+    )
+    name = account.name if isinstance(account, IdentityNode) else step.target
+    return (Evidence(text=f"runs as ServiceAccount {where}{name}", source=source),)
 
 
 def _listed(items: Iterable[str]) -> str:

@@ -13,14 +13,17 @@ reviewer expects, each with its evidence.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from shared_corpus import corpus_path, load_graph
 
 from drift.baseline.load import parse_baseline
 from drift.baseline.propose import propose
 from drift.diff.check import check
+from drift.export import graph_to_json
 from drift.findings import CheckResult, Finding, FindingKind, Severity
 from drift.model import SystemGraph
 
@@ -179,3 +182,24 @@ def test_bookinfo_reviews_versions_share_one_identity() -> None:
     shared = of_kind(judged(design, graph), FindingKind.SHARED_IDENTITY)
     finding = shared[("k8s:c/default/ServiceAccount/bookinfo-reviews",)]
     assert finding.title == "services reviews-v1, reviews-v2, reviews-v3 share one identity"
+
+
+# -- the graph contract -----------------------------------------------------------------------
+
+
+def test_identity_and_mesh_graphs_validate_against_the_published_schema() -> None:
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "graph-v1.schema.json").read_text())
+    goat = graph_to_json(load_graph(corpus_path("k8s", "kubernetes-goat")))
+    jsonschema.validate(goat, schema)
+    edge_types = {e["type"] for e in goat["edges"]}
+    assert {"can", "assumes", "runs_as"} <= edge_types
+    assert any(n["type"] == "resource" and n.get("resource") == "*" for n in goat["nodes"])
+    mesh = graph_to_json(load_graph(corpus_path("k8s", "online-boutique", "asm-authz")))
+    jsonschema.validate(mesh, schema)
+    cart = [
+        e
+        for e in mesh["edges"]
+        if e["type"] == "connects" and e["target"].endswith("/Deployment/cartservice")
+    ]
+    assert cart and {e["mtls"] for e in cart} == {"strict"}
+    assert {e["authz"] for e in cart} >= {"deny"}  # only checkoutservice and frontend may call
