@@ -16,7 +16,7 @@ from drift.diff.radius import radius_findings
 from drift.diff.trust import trust_findings, untrusted_steps
 from drift.diff.zones import default_deny_findings
 from drift.findings import CheckResult, Finding, Unknown
-from drift.model import SystemGraph
+from drift.model import IdentityNode, SystemGraph
 
 
 def check(loaded: LoadedBaseline, graph: SystemGraph, *, source: str) -> CheckResult:
@@ -81,6 +81,9 @@ def _zone_of_subject(design: DesignMap, subject: str) -> str | None:
     if kind == "zone":
         return name
     if design.graph.has_node(subject):
+        node = design.graph.node(subject)
+        if isinstance(node, IdentityNode) and node.namespace is not None:
+            return design.zone_of_namespace.get(node.namespace)
         return design.zone_of(subject)
     return None
 

@@ -1,10 +1,11 @@
 """`privilege.widened`: an identity may do more than the design's `permissions` say.
 
-Judged identities: every designed service's identity, every identity the `permissions`
-section lists, and every ServiceAccount granted anything cluster-wide by a binding of the
-cluster's users (a cluster-wide grant is a design decision wherever the account lives; the
-bindings Kubernetes makes for its own controllers are named `system:...` and left out). An
-identity the section does not list may do nothing: what the design does not grant is drift.
+Judged identities: every designed service's identity (and the accounts its workloads really
+run as, against the service's rules), every identity the `permissions` section lists, and
+every ServiceAccount granted anything cluster-wide by a binding of the cluster's users (a
+cluster-wide grant is a design decision wherever the account lives; the bindings Kubernetes
+makes for its own controllers are named `system:...` and left out). An identity the section
+does not list may do nothing: what the design does not grant is drift.
 A live grant is within the design when every verb, API group, resource and object name it
 grants, where it grants them, is in one designed rule; `*` is only covered by `*`. Critical
 when the identity can also become an identity the design does not trust it with (see
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import PermissionRule
 from drift.diff.design import DesignMap
-from drift.diff.identities import display_identity, identity_ids, ref_namespace
+from drift.diff.identities import display_identity, identity_ids, ref_namespace, runs_as
 from drift.findings import Finding, FindingKind, Severity
 from drift.model import CanEdge, EdgeType, Evidence, IdentityNode, ResourceNode
 
@@ -52,8 +53,16 @@ def _judged(design: DesignMap) -> dict[str, list[_Designed]]:
     permissions = design.baseline.permissions
     judged: dict[str, list[_Designed]] = defaultdict(list)
     for service in design.baseline.services:
-        for identity_id in identity_ids(design, service):
+        designed = identity_ids(design, service)
+        for identity_id in designed:
             judged.setdefault(identity_id, [])  # judged: no permission unless listed below
+        # The accounts its workloads really run as answer to the service's design too.
+        home = ref_namespace(design, service)
+        own = [_Designed(rule=r, home=home, ref=service) for r in permissions.get(service, [])]
+        for workload in design.members.get(service, ()):
+            account = runs_as(design, workload.id)
+            if account not in designed:
+                judged.setdefault(account, []).extend(own)
     for identity_id in _cluster_wide_grantees(design):
         judged.setdefault(identity_id, [])
     for ref, rules in permissions.items():

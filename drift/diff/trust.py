@@ -79,14 +79,25 @@ def _finding(
         severity=Severity.CRITICAL if critical else Severity.HIGH,
         cluster=design.graph.cluster,
         subjects=(source,),
-        title=f"{who} can become {len(edges)} identit{'y' if len(edges) == 1 else 'ies'} "
-        "the design does not trust it with",
+        title=f"{who} can {_what(design, edges)} the design does not trust it with",
         detail="; ".join(shown) + (f"; and {more} more" if more else ""),
         evidence=tuple(evidence.values())[:_MAX_LISTED],
         clause=loaded.clause(("trust",)),
         baseline_version=loaded.version,
         location=next((e.source for e in evidence.values() if e.source is not None), None),
     )
+
+
+def _what(design: DesignMap, edges: list[AssumesEdge]) -> str:
+    """`become 3 identities and enter 2 workloads' pods`."""
+    workloads = sum(isinstance(design.graph.node(e.target), WorkloadNode) for e in edges)
+    identities = len(edges) - workloads
+    parts = []
+    if identities:
+        parts.append(f"become {identities} identit{'y' if identities == 1 else 'ies'}")
+    if workloads:
+        parts.append(f"enter {workloads} workload{'' if workloads == 1 else 's'}' pods")
+    return " and ".join(parts)
 
 
 def _unknowns(design: DesignMap, edges: list[AssumesEdge]) -> Iterator[Unknown]:

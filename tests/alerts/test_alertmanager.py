@@ -102,7 +102,7 @@ def test_open_findings_are_active_alerts_and_a_fixed_one_resolves(
         cycle(settings, store, dispatcher)
         findings = {f.fingerprint: f for f in store.findings()}
         alerts = active(am)
-        assert set(alerts) == set(findings) and len(alerts) == 3
+        assert set(alerts) == set(findings) and len(alerts) == 6
         for fingerprint, alert in alerts.items():
             finding = findings[fingerprint]
             expected = {
@@ -147,7 +147,7 @@ def test_an_accepted_finding_resolves_and_fires_again_when_the_acceptance_expire
     dispatcher = build_dispatcher(settings, {}, found=declared_notifiers())
     try:
         cycle(settings, store, dispatcher)
-        assert len(active(am)) == 3
+        assert len(active(am)) == 6
         accepted = store.findings()[0].fingerprint
         notified(hook, accepted, "firing")  # else Alertmanager has no resolution to tell
         until = now() + timedelta(seconds=2)
@@ -161,10 +161,10 @@ def test_an_accepted_finding_resolves_and_fires_again_when_the_acceptance_expire
             )
         )
         cycle(settings, store, dispatcher)
-        assert accepted not in active(am) and len(active(am)) == 2
+        assert accepted not in active(am) and len(active(am)) == 5
         notified(hook, accepted, "resolved")
         time.sleep(max(0.0, (until - now()).total_seconds()) + 0.1)
         cycle(settings, store, dispatcher)
-        assert accepted in active(am) and len(active(am)) == 3
+        assert accepted in active(am) and len(active(am)) == 6
     finally:
         dispatcher.close(timeout=5)

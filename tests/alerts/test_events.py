@@ -154,6 +154,6 @@ def test_a_finding_fixed_and_broken_again_is_reopened_not_new(
     shutil.copy(EXAMPLE / "drifted" / "network-policies.yaml", live)
     run_once(settings, store, lambda: next(ticks), sent.append)
     kinds = [sorted(str(e.type) for e in b.events) for b in sent]
-    assert kinds == [["new", "new", "new"], [], ["resolved"], ["reopened"]]
-    assert [len(b.open) for b in sent] == [3, 3, 2, 3]
+    assert kinds == [["new"] * 6, [], ["resolved"], ["reopened"]]
+    assert [len(b.open) for b in sent] == [6, 6, 5, 6]
     assert all(b.target == "shop" and b.interval_seconds == 300 for b in sent)

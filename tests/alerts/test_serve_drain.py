@@ -62,7 +62,7 @@ def test_sigterm_drains_the_notifications_before_exiting(tmp_path: Path) -> None
             assert process.wait(timeout=30) == 0
             assert len(hook.received) == 1
             events = [e["event"] for e in hook.received[0].json()["events"]]
-            assert events == ["new", "new", "new"]
+            assert events == ["new"] * 6
         finally:
             if process.poll() is None:
                 process.kill()

@@ -91,14 +91,14 @@ def test_each_cycle_with_events_is_one_signed_post_in_the_documented_shape(
     assert opened.headers["X-Drift-Delivery"] == first.run.id
     body = opened.json()
     assert body["run"] == {"id": first.run.id, "outcome": "ok", "at": body["run"]["at"]}
-    assert [e["event"] for e in body["events"]] == ["new", "new", "new"]
-    assert body["open"]["count"] == 3 and body["open"]["bySeverity"]["critical"] == 1
+    assert [e["event"] for e in body["events"]] == ["new"] * 6
+    assert body["open"]["count"] == 6 and body["open"]["bySeverity"]["critical"] == 4
     fingerprints = {f.fingerprint for f in store.findings()}
     assert {e["finding"]["fingerprint"] for e in body["events"]} == fingerprints
     (resolved,) = fixed.json()["events"]
     assert resolved["event"] == "resolved" and resolved["finding"]["status"] == "resolved"
     assert resolved["finding"]["kind"] == "implicit-trust.flow"
-    assert fixed.json()["open"]["count"] == 2
+    assert fixed.json()["open"]["count"] == 5
     assert dispatcher.summary() == {"webhook": {"sent": 2, "failed": 0, "dropped": 0}}
 
 
@@ -141,7 +141,7 @@ def test_a_receiver_that_never_answers_holds_no_run_up_and_is_counted_failed(
         ran = time.monotonic() - started
         assert dispatcher.close(timeout=10)
         closed = time.monotonic() - started
-    assert cycle.run.counts["new"] == 3
+    assert cycle.run.counts["new"] == 6
     assert ran < 5, "the run waited for the receiver"
     assert closed < ran + 3 * 0.3 + 2  # three attempts of 0.3 s, short backoffs
     assert len(hook.received) == 3

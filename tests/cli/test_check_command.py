@@ -20,7 +20,7 @@ def run(*args: str, stdin: str | None = None) -> Result:
 def test_check_without_arguments_judges_the_drifted_example() -> None:
     quiet = run("check", "--fail-on", "none")
     assert quiet.exit_code == 0, quiet.output
-    assert "3 findings: 1 critical, 1 high, 1 medium" in quiet.stdout
+    assert "6 findings: 4 critical, 1 high, 1 medium" in quiet.stdout
     failing = run("check")  # default --fail-on low
     assert failing.exit_code == 1
 
@@ -59,10 +59,15 @@ def test_json_output_follows_its_schema_and_sarif_points_at_manifest_lines() -> 
     result = json.loads(run("check", "--format", "json", "--fail-on", "none").stdout)
     assert result["schema"] == "design-drift/check/v1"
     assert [f["kind"] for f in result["findings"]] == [
+        "blast-radius.widened",
         "implicit-trust.flow",
+        "implicit-trust.trust-relation",
+        "privilege.widened",
         "exposure.widened",
         "implicit-trust.shared-identity",
     ]
+    (radius,) = [f for f in result["findings"] if f["kind"] == "blast-radius.widened"]
+    assert [step["relation"] for step in radius["path"]] == ["runs_as", "assumes"]
     sarif = json.loads(run("check", "--format", "sarif", "--fail-on", "none").stdout)
     locations = [r["locations"][0]["physicalLocation"] for r in sarif["runs"][0]["results"]]
     assert all(loc["region"]["startLine"] >= 1 for loc in locations)

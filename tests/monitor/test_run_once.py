@@ -37,6 +37,10 @@ def store(tmp_path: Path) -> Iterator[SqlStore]:
     yield store
     store.close()
 
+# The drifted example: a flow, an exposure, an identity, and a debugging grant that gives
+# privilege, trust and blast-radius findings (examples/online-shop/drifted, marked Drift:).
+EXAMPLE_FINDINGS = 6
+
 
 def settings(manifests: Path, baseline: Path = EXAMPLE / "baseline.yaml") -> Settings:
     target = Target(name="shop", baseline=str(baseline), manifests=[str(manifests)])
@@ -55,14 +59,15 @@ def test_findings_are_new_then_open_then_resolved_when_the_drift_is_undone(
     clock = Clock()
     (first,) = run_once(settings(live), store, clock)
     assert first.run.outcome is RunOutcome.OK
-    assert sorted(statuses(store).values()) == ["new", "new", "new"]
+    assert sorted(statuses(store).values()) == ["new"] * EXAMPLE_FINDINGS
     run_once(settings(live), store, clock)
-    assert sorted(statuses(store).values()) == ["open", "open", "open"]
+    assert sorted(statuses(store).values()) == ["open"] * EXAMPLE_FINDINGS
     shutil.rmtree(live)
     shutil.copytree(EXAMPLE / "manifests", live)
     run_once(settings(live), store, clock)
-    assert sorted(statuses(store).values()) == ["resolved", "resolved", "resolved"]
-    assert [r.counts.get("resolved", 0) for r in store.runs(target="shop")] == [3, 0, 0]
+    assert sorted(statuses(store).values()) == ["resolved"] * EXAMPLE_FINDINGS
+    resolved = [r.counts.get("resolved", 0) for r in store.runs(target="shop")]
+    assert resolved == [EXAMPLE_FINDINGS, 0, 0]
 
 
 def test_a_run_counts_its_new_findings_per_kind_and_severity(
@@ -74,7 +79,7 @@ def test_a_run_counts_its_new_findings_per_kind_and_severity(
     (first,) = run_once(settings(live), store, clock)
     new = Counter(new_count_key(f.kind, f.severity) for f in store.findings())
     assert {k: v for k, v in first.run.counts.items() if k.startswith("new:")} == new
-    assert sum(new.values()) == first.run.counts["new"] == 3
+    assert sum(new.values()) == first.run.counts["new"] == EXAMPLE_FINDINGS
     (second,) = run_once(settings(live), store, clock)  # the same findings, open now
     assert not [k for k in second.run.counts if k.startswith("new")]
     assert store.new_finding_totals() == {
@@ -143,7 +148,7 @@ def test_drift_run_once_on_the_example_uses_drift_db_in_the_working_directory(
     runner = CliRunner()
     result = runner.invoke(main, ["run", "--once"])
     assert result.exit_code == 0, result.output
-    assert "example: run" in result.stdout and "3 findings (3 new" in result.stdout
+    assert "example: run" in result.stdout and "6 findings (6 new" in result.stdout
     assert (tmp_path / "drift.db").exists()
     listed = runner.invoke(main, ["findings", "--format", "json"])
     assert listed.exit_code == 0
@@ -176,17 +181,21 @@ def test_a_forbidden_networkpolicy_list_leaves_flow_findings_unverifiable(
         live = Settings(targets=[target])
         clock = Clock()
         run_once(live, store, clock)
-        assert sorted(statuses(store).values()) == ["new", "new", "new"]
+        assert sorted(statuses(store).values()) == ["new"] * EXAMPLE_FINDINGS
         cluster.deny("networking.k8s.io", "networkpolicies")
         (cycle,) = run_once(live, store, clock)
         assert cycle.run.outcome is RunOutcome.INCOMPLETE
         by_kind = {f.kind: str(f.status) for f in store.findings()}
         # Without NetworkPolicies every pod looks open: no flow is judged from that half
         # picture (no false "new" flows), and the known one stays, unverifiable, not resolved.
+        # Blast radius runs over connections too: it is withheld with them.
         assert by_kind == {
             "implicit-trust.flow": "unverifiable",
+            "blast-radius.widened": "unverifiable",
             "exposure.widened": "open",
             "implicit-trust.shared-identity": "open",
+            "implicit-trust.trust-relation": "open",
+            "privilege.widened": "open",
         }
         assert cycle.result is not None
         assert any("withheld" in note for note in cycle.result.notes)
