@@ -14,6 +14,22 @@ from drift.model import SystemGraph
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
+# Online Boutique's twelve workloads, in every variant of k8s/online-boutique.
+ONLINE_BOUTIQUE_APPS = (
+    "adservice",
+    "cartservice",
+    "checkoutservice",
+    "currencyservice",
+    "emailservice",
+    "frontend",
+    "loadgenerator",
+    "paymentservice",
+    "productcatalogservice",
+    "recommendationservice",
+    "redis-cart",
+    "shippingservice",
+)
+
 
 def corpus_path(*parts: str) -> Path:
     """A path in the corpus; skips the test where the corpus is absent (never under CI)."""

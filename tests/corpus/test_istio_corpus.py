@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from shared_corpus import corpus_path
+from shared_corpus import ONLINE_BOUTIQUE_APPS, corpus_path
 
 from collectors.kubernetes.manifests import load_manifests
 from drift.collect import ReadOptions
@@ -29,20 +29,7 @@ from drift.ports import PortSet, Protocol
 
 pytestmark = pytest.mark.corpus
 
-BOUTIQUE = (
-    "adservice",
-    "cartservice",
-    "checkoutservice",
-    "currencyservice",
-    "emailservice",
-    "frontend",
-    "loadgenerator",
-    "paymentservice",
-    "productcatalogservice",
-    "recommendationservice",
-    "redis-cart",
-    "shippingservice",
-)
+BOUTIQUE = ONLINE_BOUTIQUE_APPS
 
 
 def load(*paths: Path) -> tuple[MeshModel, dict[str, Workload]]:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 from builders import wid
-from shared_corpus import corpus_path, load_graph
+from shared_corpus import ONLINE_BOUTIQUE_APPS, corpus_path, load_graph
 
 from drift.ids import unlisted_id
 from drift.model import ConnectsEdge, EdgeType, NodeType, WorkloadNode
 
-APPS = [
-    "adservice",
-    "cartservice",
-    "checkoutservice",
-    "currencyservice",
-    "emailservice",
-    "frontend",
-    "loadgenerator",
-    "paymentservice",
-    "productcatalogservice",
-    "recommendationservice",
-    "redis-cart",
-    "shippingservice",
-]
+APPS = ONLINE_BOUTIQUE_APPS
 
 # The service graph the NetworkPolicies of kustomize/components/network-policies describe.
 INTENDED = {
