@@ -207,10 +207,10 @@ _ISTIO_PORTS = PortSet.of(Protocol.TCP, 15000, 15099)
 
 
 class _MeshJudge:
-    """Fills a `connects` edge's `mtls` and `authz` from the mesh model, over the ports the
-    destination serves: those its containers declare, else the admitted TCP ports outside
-    Istio's own (an edge admitting every port would otherwise be judged on UDP and the
-    sidecar's ports, which carry no application traffic)."""
+    """Fills a `connects` edge's `mtls` (per port, and the weakest) and `authz` from the mesh
+    model, over the ports the destination serves (see `_served`): an edge admitting every
+    port would otherwise be judged on the sidecar's own ports and on UDP, which carry no
+    meshed application traffic."""
 
     def __init__(self, mesh: MeshModel) -> None:
         self._mesh = mesh
@@ -221,9 +221,9 @@ class _MeshJudge:
         source, target = ends
         if target is None:
             return edge
-        ports = _served(target, edge.ports if edge.ports else edge.unknown)
-        if ports.is_empty():
-            return edge
+        ports = _served(target, edge.ports | edge.unknown)
+        if ports.is_empty():  # only Istio's own ports: nothing the mesh is asked about
+            return replace(edge, mesh_ports=ports)
         mtls = self._mesh.mtls(target)
         answer = self._mesh.authz(source, target).within(ports)
         if answer.admitted == ports:
@@ -234,20 +234,28 @@ class _MeshJudge:
             verdict = AuthzVerdict.UNKNOWN
         else:
             verdict = AuthzVerdict.PARTIAL
+        modes = tuple(
+            (mode, shared)
+            for mode, held in sorted(mtls.ports.items())
+            if not (shared := held & ports).is_empty()
+        )
         return replace(
             edge,
             mtls=mtls.over(ports),
             authz=verdict,
             mesh_ports=ports,
+            mtls_modes=modes,
             mtls_evidence=mtls.evidence,
             authz_evidence=answer.evidence,
         )
 
 
 def _served(target: Workload, ports: PortSet) -> PortSet:
+    """The ports of `ports` the destination declares, when it declares any of them; else its
+    TCP ports but Istio's own (a mesh only ever carries TCP: judging undeclared UDP ports
+    would flag every meshed workload)."""
     declared = PortSet.empty()
     for port in target.ports:
         declared = declared | PortSet.of(port.protocol, port.number)
-    if not declared.is_empty():
-        return ports & declared
-    return ports.only(Protocol.TCP) - _ISTIO_PORTS
+    served = ports & declared
+    return served if not served.is_empty() else ports.only(Protocol.TCP) - _ISTIO_PORTS

@@ -143,6 +143,8 @@ def _add_assumes(graph: SystemGraph, escalation: Escalation) -> None:
             via=escalation.via,
             evidence=escalation.evidence,
             certain=escalation.certain,
-            unbounded=escalation.unbounded,
+            # The nodes' credentials reach every pod on them, whichever pods those are.
+            unbounded=escalation.unbounded
+            or (isinstance(target, Subject) and target.kind is SubjectKind.NODE),
         )
     )

@@ -180,6 +180,7 @@ class ConnectsEdge:
     # The ports the mesh answers are about (those the destination serves), and the policies
     # behind each answer.
     mesh_ports: PortSet | None = None
+    mtls_modes: tuple[tuple[MtlsMode, PortSet], ...] = ()  # each mode's share of mesh_ports
     mtls_evidence: tuple[Evidence, ...] = ()
     authz_evidence: tuple[Evidence, ...] = ()
 

@@ -171,12 +171,13 @@ class Flow(_Strict):
 
 # An identity: a designed service (its one ServiceAccount), `<namespace>/<serviceaccount>`, or
 # one the cluster knows by name: `user:<name>`, `group:<name>`, `node:<name>` (`node:*`: the
-# credentials of any node, which privileged pods and `nodes/proxy` lead to).
+# credentials of any node, which privileged pods and `nodes/proxy` lead to; `user:*` and
+# `group:*` likewise stand for every user or group). Names may hold spaces (LDAP groups).
 IdentityRef = Annotated[
     str,
     Field(
         pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?"
-        r"|(user|group|node):\S+)$"
+        r"|(user|group|node):.+)$"
     ),
 ]
 

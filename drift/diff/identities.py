@@ -59,12 +59,21 @@ def runs_as(design: DesignMap, workload_id: str) -> str:
     )
 
 
+def _any_of_kind(design: DesignMap, ref: str, node_id: str) -> bool:
+    """`user:*`, `group:*`, `node:*`: every identity of that kind, whatever its name."""
+    kind, colon, name = ref.partition(":")
+    if not (colon and name == "*" and kind in _NAMED_KINDS):
+        return False
+    node = design.graph.node(node_id) if design.graph.has_node(node_id) else None
+    return isinstance(node, IdentityNode) and node.kind == _NAMED_KINDS[kind]
+
+
 def covers(design: DesignMap, refs: Iterable[str], node_id: str) -> bool:
     """Whether one of `refs` (or `*`) stands for `node_id`: the identity itself, a workload of
     the service, or a workload running as the identity."""
     ids: set[str] = set()
     for ref in refs:
-        if ref == "*":
+        if ref == "*" or _any_of_kind(design, ref, node_id):
             return True
         ids |= identity_ids(design, ref)
         if any(w.id == node_id for w in design.members.get(ref, ())):  # a service's workload

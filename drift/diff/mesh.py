@@ -52,45 +52,89 @@ def mesh_findings(design: DesignMap, loaded: LoadedBaseline) -> tuple[list[Findi
     unknowns: list[Unknown] = []
     for edge in design.graph.edges(EdgeType.CONNECTS):
         assert isinstance(edge, ConnectsEdge)
-        if not isinstance(design.graph.node(edge.target), WorkloadNode) or edge.ports.is_empty():
+        judged = _judged_ports(edge)
+        if not isinstance(design.graph.node(edge.target), WorkloadNode) or judged.is_empty():
             continue
         target = design.subject(edge.target)
         _, matched = index.allowed(edge.source, edge.target)
-        flows = [baseline.flows[i] for i in matched]
-        zone = design.zone_of(edge.target)
-        required = PortSet.empty()
-        judged = edge.ports if edge.mesh_ports is None else edge.mesh_ports
-        if zone in strict_zones:
-            required = judged
-            breaks_clause: tuple[str | int, ...] = ("zones", zone, "require", "mtls")
-        else:
-            for i in matched:
-                if baseline.flows[i].mtls:
-                    required = required | (ranges_ports(baseline.flows[i].ports) & judged)
-            breaks_clause = ("flows", matched[0], "mtls") if matched else ()
+        required, clause = _mtls_required(design, strict_zones, matched, edge.target, judged)
         if not required.is_empty():
-            mode = edge.mtls or MtlsMode.DISABLED
-            if mode is MtlsMode.UNKNOWN:
-                unknowns.append(_unknown(design, edge, "whether the destination requires mTLS"))
-            elif mode is not MtlsMode.STRICT:
-                found = breaks[target]
-                found.plaintext[str(mode)].add(display(design.subject(edge.source)))
-                found.ports = found.ports | required
-                found.clauses.append(breaks_clause)
-                _keep_evidence(found, edge.mtls_evidence or edge.evidence)
+            _judge_mtls(design, edge, required, clause, breaks[target], unknowns)
         keys = set(endpoint_keys(design, edge.target))
-        if keys & authz_targets and not any(f.authz for f in flows):
-            verdict = edge.authz
-            if verdict is AuthzVerdict.UNKNOWN:
-                unknowns.append(_unknown(design, edge, "whether the mesh admits this caller"))
-            elif verdict is not AuthzVerdict.DENY:  # None: no mesh, nothing authorizes
-                found = breaks[target]
-                found.admitted.add(display(design.subject(edge.source)))
-                found.clauses.append(("flows",))
-                _keep_evidence(found, edge.authz_evidence or edge.evidence)
-    findings = [_finding(design, loaded, target, found) for target, found in sorted(breaks.items())]
+        designed = any(baseline.flows[i].authz for i in matched)
+        if keys & authz_targets and not designed:
+            _judge_authz(design, edge, breaks[target], unknowns)
+    findings = [
+        _finding(design, loaded, target, found)
+        for target, found in sorted(breaks.items())
+        if found.plaintext or found.admitted
+    ]
     distinct = {(u.subjects, u.detail): u for u in unknowns}
     return findings, list(distinct.values())
+
+
+def _judged_ports(edge: ConnectsEdge) -> PortSet:
+    """The ports the mesh answers are about: all the edge's without a mesh in the input."""
+    return edge.ports | edge.unknown if edge.mesh_ports is None else edge.mesh_ports
+
+
+def _mtls_required(
+    design: DesignMap, strict_zones: set[str], matched: list[int], target: str, judged: PortSet
+) -> tuple[PortSet, tuple[str | int, ...]]:
+    """Where the design requires mTLS on this edge, and the clause requiring it."""
+    zone = design.zone_of(target)
+    if zone in strict_zones:
+        return judged, ("zones", zone, "require", "mtls")
+    flows = design.baseline.flows
+    requiring = [i for i in matched if flows[i].mtls]
+    required = PortSet.empty()
+    for i in requiring:
+        required = required | (ranges_ports(flows[i].ports) & judged)
+    return required, (("flows", requiring[0], "mtls") if requiring else ())
+
+
+def _judge_mtls(
+    design: DesignMap,
+    edge: ConnectsEdge,
+    required: PortSet,
+    clause: tuple[str | int, ...],
+    found: _Breaks,
+    unknowns: list[Unknown],
+) -> None:
+    """Plaintext accepted on a required port that surely connects is a break; on a port whose
+    connection (or mode) the inputs leave open, an unknown."""
+    if edge.mesh_ports is None:  # no mesh in the input: every port is plaintext
+        modes: tuple[tuple[MtlsMode, PortSet], ...] = ((MtlsMode.DISABLED, required),)
+    else:
+        modes = edge.mtls_modes
+    for mode, ports in modes:
+        weak = ports & required
+        if mode is MtlsMode.STRICT or weak.is_empty():
+            continue
+        certain = weak & edge.ports
+        if mode is MtlsMode.UNKNOWN or certain.is_empty():
+            unknowns.append(_unknown(design, edge, "whether the destination requires mTLS"))
+            continue
+        found.plaintext[str(mode)].add(display(design.subject(edge.source)))
+        found.ports = found.ports | certain
+        found.clauses.append(clause)
+        _keep_evidence(found, edge.mtls_evidence or edge.evidence)
+
+
+def _judge_authz(
+    design: DesignMap, edge: ConnectsEdge, found: _Breaks, unknowns: list[Unknown]
+) -> None:
+    """A caller no `authz` flow names must be refused by the destination's mesh."""
+    verdict = edge.authz
+    if verdict is AuthzVerdict.DENY:
+        return
+    if verdict is AuthzVerdict.UNKNOWN or edge.ports.is_empty():
+        unknowns.append(_unknown(design, edge, "whether the mesh admits this caller"))
+        return
+    # allow, partial, or None (no mesh in the input: nothing authorizes by identity)
+    found.admitted.add(display(design.subject(edge.source)))
+    found.clauses.append(("flows",))
+    _keep_evidence(found, edge.authz_evidence or edge.evidence)
 
 
 def _keep_evidence(found: _Breaks, evidence: tuple[Evidence, ...]) -> None:

@@ -17,6 +17,7 @@ A graph without any `assumes` edge has none, and the analysis is skipped.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from drift.baseline.load import LoadedBaseline
 from drift.blast import BlastRadius, PathKind, Step, blast_radius, shortest_path
@@ -59,11 +60,12 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
     findings = []
     for service, members in sorted(design.members.items()):
         trusted = _designed_control(design, service)
-        for workload in members:
-            finding = _widened(design, loaded, radius, flows, service, workload, trusted, jewels)
-            if finding is not None:
-                findings.append(finding)
-                break  # one finding per service: its first workload that widens tells it
+        widened = [
+            _Widened.of(design, radius, flows, workload, trusted, jewels) for workload in members
+        ]
+        finding = _finding(design, loaded, service, [w for w in widened if w], jewels)
+        if finding is not None:
+            findings.append(finding)
     return findings
 
 
@@ -100,43 +102,74 @@ def _any_covers(design: DesignMap, refs: set[str], ref: str) -> bool:
     return any(covers(design, refs, node) for node in identity_ids(design, ref))
 
 
-def _widened(
+@dataclass(frozen=True, kw_only=True)
+class _Widened:
+    """What one workload of a service newly controls and reaches (crown jewels)."""
+
+    workload: WorkloadNode
+    controlled: tuple[str, ...]
+    reached: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.controlled or self.reached)
+
+    @classmethod
+    def of(
+        cls,
+        design: DesignMap,
+        radius: BlastRadius,
+        flows: FlowIndex,
+        workload: WorkloadNode,
+        trusted: set[str],
+        jewels: dict[str, str],
+    ) -> _Widened:
+        graph = design.graph
+        own = {workload.id, runs_as(design, workload.id)}
+        becomes = _direct(design, own, EdgeType.ASSUMES)
+        touches = _direct(design, own, EdgeType.CONNECTS, EdgeType.CAN)
+        controlled = tuple(
+            node
+            for node in sorted(radius.control_of(workload.id))
+            if node not in own
+            and (node not in becomes or node in jewels)
+            and isinstance(graph.node(node), (WorkloadNode, IdentityNode))
+            and not covers(design, trusted, node)
+        )
+        reached = tuple(
+            jewel
+            for jewel in sorted(jewels)
+            if isinstance(graph.node(jewel), WorkloadNode)
+            and jewel not in touches
+            and radius.reaches(workload.id, jewel)
+            and not _designed_reach(design, flows, trusted, jewel)
+        )
+        return cls(workload=workload, controlled=controlled, reached=reached)
+
+
+def _finding(
     design: DesignMap,
     loaded: LoadedBaseline,
-    radius: BlastRadius,
-    flows: FlowIndex,
     service: str,
-    workload: WorkloadNode,
-    trusted: set[str],
+    widened: list[_Widened],
     jewels: dict[str, str],
 ) -> Finding | None:
-    graph = design.graph
-    own = {workload.id, runs_as(design, workload.id)}
-    direct = _direct(design, own)
-    controlled = [
-        node
-        for node in sorted(radius.control_of(workload.id))
-        if node not in own
-        and (node not in direct or node in jewels)
-        and isinstance(graph.node(node), (WorkloadNode, IdentityNode))
-        and not covers(design, trusted, node)
-    ]
-    reached = [
-        jewel
-        for jewel in sorted(jewels)
-        if isinstance(graph.node(jewel), WorkloadNode)
-        and jewel not in direct
-        and radius.reaches(workload.id, jewel)
-        and not _designed_reach(design, flows, trusted, jewel)
-    ]
-    if not controlled and not reached:
+    """One finding per service: what any of its workloads newly gives, with the attack path
+    to the worst of it (a crown jewel taken over, else one reached, else anything)."""
+    if not widened:
         return None
+    graph = design.graph
+    controlled = sorted({n for w in widened for n in w.controlled})
     controlled_jewels = [n for n in controlled if n in jewels]
-    if reached:
-        worst, kind = reached[0], PathKind.REACH
-    else:
+    taken = {jewels[n] for n in controlled_jewels}  # a crown jewel taken over is not "reached"
+    reached = sorted({n for w in widened for n in w.reached if jewels[n] not in taken})
+    if controlled_jewels or not reached:
         worst, kind = (controlled_jewels or controlled)[0], PathKind.CONTROL
-    steps = shortest_path(graph, workload.id, worst, kind=kind, is_certain=is_certain) or []
+    else:
+        worst, kind = reached[0], PathKind.REACH
+    start = next(
+        w for w in widened if worst in (w.controlled if kind is PathKind.CONTROL else w.reached)
+    )
+    steps = shortest_path(graph, start.workload.id, worst, kind=kind, is_certain=is_certain)
     parts = []
     if controlled:
         parts.append("newly controls " + _listed(display_identity(design, n) for n in controlled))
@@ -146,7 +179,7 @@ def _widened(
             + _listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
         )
     critical = bool(reached or controlled_jewels)
-    path = tuple(_path_step(design, step) for step in steps)
+    path = tuple(_path_step(design, step) for step in steps or ())
     return Finding(
         kind=FindingKind.BLAST_RADIUS_WIDENED,
         severity=Severity.CRITICAL if critical else Severity.HIGH,
@@ -159,25 +192,35 @@ def _widened(
         clause=loaded.clause(("trust",) if design.baseline.trust else ("services", service)),
         baseline_version=loaded.version,
         path=path,
-        location=workload.source,
+        location=start.workload.source,
     )
 
 
-def _direct(design: DesignMap, own: set[str]) -> set[str]:
-    """What the service's own workload and identity reach or become in one step."""
+def _direct(design: DesignMap, own: set[str], *types: EdgeType) -> set[str]:
+    """What the service's own workload and identity surely reach or become in one step of
+    `types` (an uncertain step is an unknown elsewhere; it must not hide a certain path)."""
     graph = design.graph.networkx
-    return {target for node in own if node in graph for target in graph.successors(node)}
+    found = set()
+    for node in own:
+        if node not in graph:
+            continue
+        for _, target, key, data in graph.out_edges(node, keys=True, data=True):
+            if key in types and is_certain(data["edge"]):
+                found.add(target)
+    return found
 
 
 def _designed_reach(design: DesignMap, flows: FlowIndex, trusted: set[str], target: str) -> bool:
-    """Whether some service the design lets this one become has a flow to `target`."""
+    """Whether some workload the design lets this service become (by service name, by its
+    identity, or `*`) has a flow to `target`."""
     if "*" in trusted:
         return True
-    for ref in trusted:
-        for member in design.members.get(ref, ()):
-            ports, _ = flows.allowed(member.id, target)
-            if not ports.is_empty():
-                return True
+    for members in design.members.values():
+        for member in members:
+            if covers(design, trusted, member.id):
+                ports, _ = flows.allowed(member.id, target)
+                if not ports.is_empty():
+                    return True
     return False
 
 

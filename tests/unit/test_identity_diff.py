@@ -83,8 +83,12 @@ def assumes(g: SystemGraph, source: str, target: str, **kw: Any) -> None:
 
 
 def with_mesh(g: SystemGraph, source: str, target: str, **changes: Any) -> None:
+    """The edge as the mesh model would fill it: `mtls` on every one of its ports."""
     edge = g.edge(source, target, EdgeType.CONNECTS)
     assert isinstance(edge, ConnectsEdge)
+    if "mtls" in changes:
+        changes.setdefault("mesh_ports", edge.ports)
+        changes.setdefault("mtls_modes", ((changes["mtls"], edge.ports),))
     g.networkx.remove_edge(source, target, key=EdgeType.CONNECTS)
     g.add_edge(dataclasses.replace(edge, **changes))
 
