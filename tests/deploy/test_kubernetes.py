@@ -306,6 +306,28 @@ def test_the_components_open_only_their_ports_and_never_the_metadata_service(
                     assert any(ipaddress.ip_network(e) == metadata for e in block["except"])
 
 
+def test_an_operator_sets_the_api_server_address_with_a_patch(tmp_path: Path) -> None:
+    """The patch deploy/README.md shows: a JSON patch on the API server's NetworkPolicy."""
+    readme = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+    patch = "- op: replace\n  path: /spec/egress/0/to/0/ipBlock/cidr\n  value: 172.16.0.10/32\n"
+    assert "path: /spec/egress/0/to/0/ipBlock/cidr" in readme
+    folder = write_overlay(
+        tmp_path / "mine",
+        {
+            "resources": [str(KUBERNETES / "overlays" / "sqlite")],
+            "patches": [
+                {
+                    "path": "apiserver.yaml",
+                    "target": {"kind": "NetworkPolicy", "name": "design-drift-egress-apiserver"},
+                }
+            ],
+        },
+        {"apiserver.yaml": patch},
+    )
+    [api] = policies(render(folder))["design-drift-egress-apiserver"]["egress"]
+    assert api["to"] == [{"ipBlock": {"cidr": "172.16.0.10/32"}}]
+
+
 @pytest.mark.parametrize("name", OVERLAYS)
 def test_the_service_selects_the_pod_on_the_metrics_port(name: str) -> None:
     manifests = overlay(name)
