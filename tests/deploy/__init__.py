@@ -1,0 +1,1 @@
+"""What an operator applies (deploy/): image, Kubernetes manifests, IAM policy, dashboard."""
