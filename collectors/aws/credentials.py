@@ -21,7 +21,7 @@ SESSION_NAME = "design-drift"
 
 def client_config(source: AwsSource) -> Config:
     return Config(
-        retries={"mode": "standard", "max_attempts": source.max_attempts},
+        retries={"mode": "standard", "total_max_attempts": source.max_attempts},
         connect_timeout=source.request_timeout,
         read_timeout=source.request_timeout,
         user_agent_extra="design-drift",

@@ -6,8 +6,9 @@
 - not installed: the region is not enabled for the account (`OptInRequired`), so nothing
   can exist there.
 - failed: everything else: throttling that outlasted botocore's retries, timeouts, refused
-  or expired credentials, answers that are not AWS errors (an endpoint that does not serve
-  the operation), other errors.
+  or expired credentials, answers that are no AWS error (an endpoint that does not serve
+  the operation answers a plain HTTP 404; a 403 page is not taken for AccessDenied), other
+  errors.
 
 The detail is one line of at most 300 characters: the error code and AWS's message, or the
 transport problem. Neither botocore nor AWS put credentials in these, and request
@@ -81,10 +82,15 @@ def http_status(error: ClientError) -> int:
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
 
 
-def not_served(error: ClientError) -> bool:
-    """The answer is no AWS error at all: an endpoint that does not serve the operation (a
-    plain HTTP 404 page). botocore then makes the HTTP status the error code."""
+def not_aws(error: ClientError) -> bool:
+    """The answer is no AWS error at all (an HTML page, a body botocore cannot parse for
+    this protocol): botocore then makes the HTTP status the error code."""
     return error_code(error).isdigit()
+
+
+def not_served(error: ClientError) -> bool:
+    """An endpoint that does not serve the operation: an HTTP 404 that is no AWS error."""
+    return not_aws(error) and http_status(error) == 404
 
 
 def classify(error: Exception) -> tuple[ScopeStatus, str]:
@@ -104,7 +110,9 @@ def _client_error(error: ClientError) -> tuple[ScopeStatus, str]:
     code, status = error_code(error), http_status(error)
     operation = error.operation_name
     if not_served(error):
-        return ScopeStatus.FAILED, f"the endpoint does not serve {operation} (HTTP {code})"
+        return ScopeStatus.FAILED, f"the endpoint does not serve {operation} (HTTP 404)"
+    if not_aws(error):
+        return ScopeStatus.FAILED, f"HTTP {code} with an answer that is no AWS error"
     message = str(error.response.get("Error", {}).get("Message") or "")
     detail = f"{code}: {message}" if message else code
     attempts = int(error.response.get("ResponseMetadata", {}).get("RetryAttempts") or 0) + 1

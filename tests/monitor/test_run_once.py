@@ -37,6 +37,7 @@ def store(tmp_path: Path) -> Iterator[SqlStore]:
     yield store
     store.close()
 
+
 # The drifted example: a flow, an exposure, an identity, and a debugging grant that gives
 # privilege, trust and blast-radius findings (examples/online-shop/drifted, marked Drift:).
 EXAMPLE_FINDINGS = 6
