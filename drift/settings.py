@@ -50,6 +50,84 @@ class KubernetesSource(_Strict):
     request_timeout: float = Field(default=30, gt=0, alias="requestTimeoutSeconds")
 
 
+# -- AWS (docs/aws-collector.md) ---------------------------------------------------------------
+
+_ACCOUNT_ID = r"^[0-9]{12}$"
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$")
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", max_length=32)]
+
+
+class AwsAccount(_Strict):
+    """One account to read: with the default credentials (no roleArn), or through a role
+    assumed in it (session name `design-drift`). `id` guards against reading the wrong
+    account: the collection fails unless the credentials reach it."""
+
+    id: str | None = Field(default=None, pattern=_ACCOUNT_ID)
+    role_arn: str | None = Field(default=None, alias="roleArn")
+    external_id: str | None = Field(
+        default=None, alias="externalId", min_length=2, max_length=1224, pattern=r"^[\w+=,.@:/-]+$"
+    )
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError("not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AwsAccount:
+        if self.external_id is not None and self.role_arn is None:
+            raise ValueError("externalId is sent when assuming a role: it needs roleArn")
+        in_arn = self.role_arn_account
+        if self.id is not None and in_arn is not None and in_arn != self.id:
+            raise ValueError(f"roleArn is a role of account {in_arn}, not of id {self.id}")
+        return self
+
+    @property
+    def role_arn_account(self) -> str | None:
+        match = None if self.role_arn is None else _ROLE_ARN.match(self.role_arn)
+        return None if match is None else match.group(1)
+
+    @property
+    def label(self) -> str:
+        """The account as far as the settings know it: its id, else the default account."""
+        return self.id or self.role_arn_account or "default"
+
+
+class AwsSource(_Strict):
+    """AWS accounts read with boto3, read only: IAM and S3 once per account, the regional
+    services in each region. `endpointUrl` sends every call to one endpoint: for tests
+    against a local emulator (moto), never for a real account."""
+
+    accounts: list[AwsAccount] = Field(default_factory=lambda: [AwsAccount()], min_length=1)
+    regions: list[Region] = Field(min_length=1)
+    endpoint_url: str | None = Field(default=None, alias="endpointUrl")
+    max_attempts: int = Field(default=5, ge=1, le=20, alias="maxAttempts")
+    request_timeout: float = Field(default=30, gt=0, le=600, alias="requestTimeoutSeconds")
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint(cls, url: str | None) -> str | None:
+        problem = None if url is None else http_url_problem(url)
+        if problem:
+            raise ValueError(problem)
+        return url
+
+    @model_validator(mode="after")
+    def _unique(self) -> AwsSource:
+        regions = [r for r in self.regions if self.regions.count(r) > 1]
+        labels = [a.role_arn or a.label for a in self.accounts]
+        accounts = [a for a in labels if labels.count(a) > 1]
+        if regions or accounts:
+            twice = ", ".join(sorted(set(regions + accounts)))
+            raise ValueError(f"regions and accounts are listed once each: {twice}")
+        return self
+
+
+# -- end of AWS --------------------------------------------------------------------------------
+
+
 class Target(_Strict):
     """One system to watch: where to read it, and the design to judge it against."""
 
@@ -58,13 +136,15 @@ class Target(_Strict):
     cluster: str = Field(default="default", min_length=1, description="Cluster name in ids.")
     manifests: list[str] | None = Field(default=None, min_length=1)
     kubernetes: KubernetesSource | None = None
+    aws: AwsSource | None = None
     namespace: str = Field(default="default", description="For manifests that set none.")
     interval_seconds: int = Field(default=300, ge=1, alias="intervalSeconds")
 
     @model_validator(mode="after")
     def _one_source(self) -> Target:
-        if (self.manifests is None) == (self.kubernetes is None):
-            raise ValueError("a target reads exactly one of manifests or kubernetes")
+        given = [s for s in (self.manifests, self.kubernetes, self.aws) if s is not None]
+        if len(given) != 1:
+            raise ValueError("a target reads exactly one of manifests, kubernetes or aws")
         return self
 
 

@@ -58,8 +58,8 @@ def test_every_problem_is_one_line_with_file_line_and_field(tmp_path: Path) -> N
     assert caught.value.problems == (
         f"{tmp_path}/drift.yaml:8: targets[0].intervalSecond: unknown field "
         "(did you mean 'intervalSeconds'?)",
-        f"{tmp_path}/drift.yaml:9: targets[1]: a target reads exactly one of manifests or "
-        "kubernetes",
+        f"{tmp_path}/drift.yaml:9: targets[1]: a target reads exactly one of manifests, "
+        "kubernetes or aws",
     )
 
 
@@ -67,3 +67,47 @@ def test_duplicate_target_names_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(write(tmp_path, GOOD.replace("name: ci", "name: prod")), environ={})
     assert "target names must be unique: prod" in caught.value.problems[0]
+
+
+AWS = """\
+targets:
+  - name: cloud
+    baseline: baselines/prod.yaml
+    aws:
+      accounts:
+        - {}
+        - {roleArn: "arn:aws:iam::111111111111:role/drift-audit", externalId: drift-7f3a}
+      regions: [eu-west-1, us-east-1]
+      maxAttempts: 8
+"""
+
+
+def test_an_aws_target_names_accounts_roles_and_regions(tmp_path: Path) -> None:
+    (target,) = load_settings(write(tmp_path, AWS), environ={}).targets
+    assert target.aws is not None and target.manifests is None
+    own, audited = target.aws.accounts
+    assert (own.role_arn, own.label) == (None, "default")
+    assert audited.external_id == "drift-7f3a" and audited.label == "111111111111"
+    assert target.aws.regions == ["eu-west-1", "us-east-1"] and target.aws.max_attempts == 8
+    assert target.aws.endpoint_url is None
+
+
+def test_aws_settings_that_cannot_be_meant_are_refused_all_at_once(tmp_path: Path) -> None:
+    bad = (
+        AWS.replace("- {}", '- {id: "222222222222", roleArn: "arn:aws:iam::333333333333:role/x"}')
+        .replace("us-east-1]", "us-east-1, Frankfurt]")
+        .replace("maxAttempts: 8", "maxAttempts: 8\n      endpointUrl: ftp://x")
+        + "  - {name: both, baseline: b.yaml, manifests: [m/], aws: {regions: [eu-west-1]}}\n"
+        + "  - {name: twice, baseline: b.yaml, aws: {regions: [eu-west-1, eu-west-1]}}\n"
+        + "  - {name: other, baseline: b.yaml, aws: {regions: [eu-west-1], "
+        + "accounts: [{externalId: lonely}]}}\n"
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings(write(tmp_path, bad), environ={})
+    problems = "\n".join(caught.value.problems)
+    assert "roleArn is a role of account 333333333333, not of id 222222222222" in problems
+    assert "targets[0].aws.regions[2]: " in problems and "Frankfurt" not in problems
+    assert "targets[0].aws.endpointUrl: must be an http:// or https:// URL" in problems
+    assert "targets[1]: a target reads exactly one of manifests, kubernetes or aws" in problems
+    assert "targets[2].aws: regions and accounts are listed once each: eu-west-1" in problems
+    assert "externalId is sent when assuming a role: it needs roleArn" in problems
