@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from collectors.aws.account import all_scopes
 from tests.deploy.kustomize import ROOT
 
 POLICY = ROOT / "deploy" / "aws" / "iam-policy.json"
@@ -16,7 +17,9 @@ READER_ROLE = "arn:aws:iam::*:role/design-drift-reader"
 # What the AWS collector calls (issue 7); a change here is a change of the monitor's privilege.
 EXPECTED = {
     "iam:GetAccountAuthorizationDetails",
+    "ec2:DescribeRegions",
     "ec2:DescribeVpcs",
+    "ec2:DescribeVpcPeeringConnections",
     "ec2:DescribeSubnets",
     "ec2:DescribeRouteTables",
     "ec2:DescribeInternetGateways",
@@ -27,6 +30,7 @@ EXPECTED = {
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeListeners",
     "s3:ListAllMyBuckets",
+    "s3:GetBucketLocation",
     "s3:GetBucketPolicy",
     "s3:GetBucketAcl",
     "s3:GetBucketPublicAccessBlock",
@@ -110,3 +114,12 @@ def test_the_organizations_statement_is_marked_optional() -> None:
     [scps] = [s for s in statements() if any(a.startswith("organizations:") for a in s["Action"])]
     assert scps["Sid"].startswith("Optional")
     assert all(a.startswith("organizations:") for a in scps["Action"])
+
+
+def test_the_policy_grants_every_action_the_collector_reads_with() -> None:
+    """Each scope of a collection is named by the IAM action behind it; the collector also
+    asks which regions are enabled. A new read in the collector fails here until the policy
+    (and EXPECTED) grant it."""
+    used = {scope.rsplit("/", 1)[1] for scope in all_scopes("123456789012", ["eu-west-1"])}
+    used.add("ec2:DescribeRegions")
+    assert used <= set(actions()), sorted(used - set(actions()))
