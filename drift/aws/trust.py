@@ -90,14 +90,14 @@ def _relations(evaluator: Evaluator, role: Role, statement: Statement) -> Iterat
         return
     principals = statement.principals
     if statement.not_principal or principals.anyone:
-        yield _plain(role, statement, actions, "*", TrustKind.ANYONE)
+        yield from _plain(role, statement, actions, "*", TrustKind.ANYONE)
         return
     for entry in principals.aws:
         yield from _aws(evaluator, role, statement, actions, entry)
     for service in principals.service:
-        yield _plain(role, statement, actions, service, TrustKind.SERVICE)
+        yield from _plain(role, statement, actions, service, TrustKind.SERVICE)
     for provider in principals.federated:
-        yield _plain(role, statement, actions, provider, TrustKind.FEDERATED)
+        yield from _plain(role, statement, actions, provider, TrustKind.FEDERATED)
 
 
 def _aws(
@@ -108,7 +108,7 @@ def _aws(
     if account is not None:
         if account not in data.accounts:
             root = f"arn:aws:iam::{account}:root"
-            yield _plain(role, statement, actions, root, TrustKind.ACCOUNT)
+            yield from _plain(role, statement, actions, root, TrustKind.ACCOUNT)
             return
         for arn in (*data.users, *data.roles):
             if evaluator.principal(arn).account == account:
@@ -116,7 +116,7 @@ def _aws(
         return
     named = _in_input(evaluator, entry)
     if named is None:
-        yield _plain(role, statement, actions, entry, TrustKind.EXTERNAL)
+        yield from _plain(role, statement, actions, entry, TrustKind.EXTERNAL)
     else:
         yield from _asked(evaluator, role, statement, actions, named, via_account=False)
 
@@ -161,10 +161,13 @@ def _asked(
 
 def _plain(
     role: Role, statement: Statement, actions: tuple[str, ...], principal: str, kind: TrustKind
-) -> TrustRelation:
+) -> Iterator[TrustRelation]:
+    """A principal outside the input, as written: none when a Deny certainly forbids it."""
     denied = _denied(role, principal, kind, actions)
+    if denied is True:
+        return
     open_ = bool(statement.conditions) or denied is None or statement.not_principal
-    return TrustRelation(
+    yield TrustRelation(
         principal=principal,
         kind=kind,
         role=role.arn,
