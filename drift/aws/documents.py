@@ -18,6 +18,7 @@ evaluator answers what they touch as undecided and says why.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ class AwsInput:
     resource_policies_given: bool = False
     notes: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def accounts(self) -> frozenset[str]:
         """The accounts whose principals were read."""
         arns = [*self.users, *self.roles]

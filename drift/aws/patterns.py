@@ -24,6 +24,18 @@ def glob_regex(pattern: str, ignore_case: bool = False, escaped: bool = False) -
 
     `escaped`: a backslash makes the next character literal (how `drift.aws.variables` writes
     a policy variable's value, or `${*}`, into a pattern)."""
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(glob_source(pattern, escaped), flags)
+
+
+def any_glob_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive regex matching any of `patterns` whole (action globs)."""
+    source = "|".join(f"(?:{glob_source(p)})" for p in patterns)
+    return re.compile(source, re.IGNORECASE | re.DOTALL)
+
+
+def glob_source(pattern: str, escaped: bool = False) -> str:
+    """The regex source of one glob."""
     parts = []
     chars = iter(pattern)
     for char in chars:
@@ -35,8 +47,7 @@ def glob_regex(pattern: str, ignore_case: bool = False, escaped: bool = False) -
             parts.append(".")
         else:
             parts.append(re.escape(char))
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile("".join(parts), flags)
+    return "".join(parts)
 
 
 def has_wildcard(text: str) -> bool:

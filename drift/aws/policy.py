@@ -12,12 +12,12 @@ import enum
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from drift.aws.conditions import ConditionTest, read_conditions
 from drift.aws.jsonread import JsonPath, JsonReader
-from drift.aws.patterns import glob_regex, has_wildcard
+from drift.aws.patterns import any_glob_regex, has_wildcard
 from drift.aws.variables import VARIABLES_VERSION
 
 _SERVICE = re.compile(r"^([^:]*):")
@@ -65,32 +65,55 @@ class Principals:
 
 @dataclass(frozen=True, kw_only=True)
 class ActionSet:
+    """Action or NotAction entries, compiled: literal actions in a set (lower case); wildcard
+    ones in one regex per service prefix (a policy such as ReadOnlyAccess holds thousands),
+    and those whose prefix itself has a wildcard in one more."""
+
     written: tuple[str, ...]
-    literals: frozenset[str]  # lower case, no wildcard
-    patterns: tuple[re.Pattern[str], ...]
+    literals: frozenset[str]
+    by_service: Mapping[str, tuple[str, ...]]  # wildcard entries by service prefix
+    any_service: tuple[str, ...]  # wildcard entries whose prefix has a wildcard too
     services: frozenset[str] | None  # lower case prefixes it may match; None: any
+    # Compiled on first use: most statements of the managed set never meet a request.
+    _compiled: dict[str, re.Pattern[str] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, written: tuple[str, ...]) -> ActionSet:
         literals = frozenset(a.lower() for a in written if not has_wildcard(a))
-        patterns = tuple(glob_regex(a, True) for a in written if has_wildcard(a))
-        services: set[str] | None = set()
+        grouped: dict[str, list[str]] = {}
+        wild_service: list[str] = []
         for action in written:
+            if not has_wildcard(action):
+                continue
             prefix = _SERVICE.match(action)
-            if services is None or prefix is None or has_wildcard(prefix.group(1)):
-                services = None
+            if prefix is None or has_wildcard(prefix.group(1)):
+                wild_service.append(action)
             else:
-                services.add(prefix.group(1).lower())
+                grouped.setdefault(prefix.group(1).lower(), []).append(action)
+        services = None if wild_service else {a.split(":", 1)[0].lower() for a in written}
         return cls(
             written=written,
             literals=literals,
-            patterns=patterns,
+            by_service={s: tuple(p) for s, p in grouped.items()},
+            any_service=tuple(wild_service),
             services=None if services is None else frozenset(services),
         )
 
     def matches(self, action: str) -> bool:
         """`action` in lower case."""
-        return action in self.literals or any(p.fullmatch(action) for p in self.patterns)
+        if action in self.literals:
+            return True
+        service = action.split(":", 1)[0]
+        for key, globs in ((service, self.by_service.get(service)), ("", self.any_service)):
+            if globs:
+                pattern = self._compiled.get(key)
+                if pattern is None:
+                    pattern = self._compiled[key] = any_glob_regex(globs)
+                if pattern.fullmatch(action):
+                    return True
+        return False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,9 +295,9 @@ def _principals(reader: JsonReader, path: JsonPath, raw: Any) -> Principals | No
         return None
     reader.unknown_fields(path, raw, tuple(_PRINCIPAL_KINDS))
     found: dict[str, tuple[str, ...]] = {}
-    for name, field in _PRINCIPAL_KINDS.items():
+    for name, attribute in _PRINCIPAL_KINDS.items():
         if name in raw:
             values = reader.strings((*path, name), raw[name])
-            found[field] = values or ()
+            found[attribute] = values or ()
     anyone = "*" in found.get("aws", ())
     return Principals(anyone=anyone, **found)
