@@ -434,3 +434,41 @@ def test_the_request_context_sets_absent_keys_too() -> None:
     assert ask(documents, ALICE, "s3:GetObject", OBJECT).decision is Decision.CONDITIONAL
     absent = ask(documents, ALICE, "s3:GetObject", OBJECT, {"aws:TokenIssueTime": Missing.ABSENT})
     assert absent.decision is Decision.ALLOW
+
+
+def test_a_deny_not_principal_spares_only_a_callers_whole_chain() -> None:
+    app = arn("role", "app")
+    spare_role = stmt(
+        "Deny",
+        action="s3:*",
+        resource=BUCKET + "/*",
+        NotPrincipal={"AWS": [app, f"arn:aws:iam::{ACCOUNT}:root"]},
+    )
+    documents = [
+        details(roles=[role("app", attached=(P,))], policies=[managed("P", stmt())]),
+        bucket_policy(spare_role),
+    ]
+    # The caller is a session of the role, which the NotPrincipal does not list.
+    assert ask(documents, app, "s3:GetObject", OBJECT).denial is Denial.EXPLICIT
+    spare_user = stmt(
+        "Deny",
+        action="s3:*",
+        resource=BUCKET + "/*",
+        NotPrincipal={"AWS": [ALICE, f"arn:aws:iam::{ACCOUNT}:root"]},
+    )
+    users = [alice_with(stmt()), bucket_policy(spare_user)]
+    assert ask(users, ALICE, "s3:GetObject", OBJECT).decision is Decision.ALLOW
+
+
+def test_when_the_resources_account_is_unknown_and_matters_the_answer_is_conditional() -> None:
+    their = arn("user", "carol", OTHER)
+    documents = [
+        details(
+            users=[user("carol", account=OTHER, attached=(arn("policy", "P", OTHER),))],
+            policies=[managed("P", stmt(action="s3:*"), account=OTHER)],
+        ),
+        details(users=[user("alice")]),
+    ]
+    answer = ask(documents, their, "s3:GetObject", OBJECT)  # S3 ARNs name no account
+    assert answer.decision is Decision.CONDITIONAL
+    assert any("account of" in r for r in answer.reasons)
