@@ -12,6 +12,7 @@ import click
 
 from drift import __version__
 from drift.commands.baseline import baseline
+from drift.commands.can import can
 from drift.commands.check import check
 from drift.commands.graph import graph
 from drift.commands.monitor import (
@@ -40,6 +41,7 @@ main.add_command(accept_command)
 main.add_command(runs_command)
 main.add_command(serve_command)
 main.add_command(report_command)
+main.add_command(can)
 
 
 if __name__ == "__main__":  # pragma: no cover
