@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from drift.aws.documents import AwsInput, read_aws_files
+from drift.aws.graph import add_aws
 from drift.baseline.load import LoadedBaseline
 from drift.build import build_graph
 from drift.collect import Collection, KubernetesCollector, ReadOptions
@@ -38,11 +40,18 @@ def collect_manifests(
     return collector.collect(options)
 
 
-def model_of(collection: Collection, *, cluster: str) -> LiveModel:
+def model_of(collection: Collection, *, cluster: str, aws: AwsInput | None = None) -> LiveModel:
+    """The live model of a collection, with saved AWS documents joined to it when given."""
     with paused_gc():
         inventory = build_inventory(cluster, collection.objects)
         graph = build_graph(inventory)
+        if aws is not None:
+            add_aws(graph, aws, inventory)
     return LiveModel(collection=collection, inventory=inventory, graph=graph)
+
+
+def read_aws(paths: Sequence[str]) -> AwsInput | None:
+    return read_aws_files(paths) if paths else None
 
 
 def check_model(baseline: LoadedBaseline, model: LiveModel) -> CheckResult:

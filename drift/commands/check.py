@@ -15,6 +15,7 @@ from drift.commands.common import (
     EXIT_FINDINGS,
     EXIT_INTERNAL,
     EXIT_OK,
+    aws_file_option,
     handle_errors,
     manifest_options,
     output_option,
@@ -27,7 +28,7 @@ from drift.findings import CheckResult, Severity
 from drift.output.json_format import render_json
 from drift.output.sarif import render_sarif
 from drift.output.text import render_text
-from drift.pipeline import check_model, collect_manifests, model_of
+from drift.pipeline import check_model, collect_manifests, model_of, read_aws
 
 FAIL_ON = ["none", *(str(s) for s in Severity)]
 
@@ -41,6 +42,7 @@ FAIL_ON = ["none", *(str(s) for s in Severity)]
     "example's baseline against its drifted manifests.",
 )
 @manifest_options
+@aws_file_option
 @click.option(
     "--format",
     "fmt",
@@ -68,6 +70,7 @@ def check(
     namespace: str,
     max_input_bytes: int,
     quiet: bool,
+    aws_files: Sequence[str],
     fmt: str,
     output: str | None,
     fail_on: str,
@@ -86,7 +89,7 @@ def check(
         read_options(namespace, max_input_bytes),
         sys.stdin.buffer,
     )
-    model = model_of(collection, cluster=cluster)
+    model = model_of(collection, cluster=cluster, aws=read_aws(aws_files))
     result = check_model(baseline, model)
     write_output(_render(result, fmt, output), output)
     print_summary(model.collection, model.inventory, quiet)

@@ -76,6 +76,20 @@ def _check_cluster(_ctx: click.Context, _param: click.Parameter, value: str) -> 
     return value
 
 
+def aws_file_option(func: F) -> F:
+    """--aws-file: saved AWS documents joined to the model (IAM, trust, buckets, IRSA)."""
+    return click.option(
+        "--aws-file",
+        "aws_files",
+        multiple=True,
+        metavar="FILE",
+        type=click.Path(exists=True, dir_okay=False),
+        help="IAM authorization details, resource policies or the AWS managed policy set "
+        "(JSON; repeatable): IAM principals, role trust, buckets and the ServiceAccounts' "
+        "roles join the model.",
+    )(func)
+
+
 def manifest_options(func: F) -> F:
     """--manifests, --cluster, --namespace, --max-input-bytes and --quiet."""
     decorators = [

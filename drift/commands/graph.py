@@ -9,6 +9,7 @@ import click
 
 from drift.commands.common import (
     EXAMPLE_MANIFESTS,
+    aws_file_option,
     handle_errors,
     manifest_options,
     output_option,
@@ -19,11 +20,12 @@ from drift.commands.common import (
 )
 from drift.export import dumps_dot, dumps_json
 from drift.gcpause import paused_gc
-from drift.pipeline import collect_manifests, model_of
+from drift.pipeline import collect_manifests, model_of, read_aws
 
 
 @click.command()
 @manifest_options
+@aws_file_option
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "dot"]), default="json", show_default=True
 )
@@ -36,6 +38,7 @@ def graph(
     namespace: str,
     max_input_bytes: int,
     quiet: bool,
+    aws_files: Sequence[str],
     fmt: str,
     output: str | None,
 ) -> None:
@@ -48,7 +51,7 @@ def graph(
         collection = collect_manifests(
             list(paths) or [str(EXAMPLE_MANIFESTS)], options, sys.stdin.buffer
         )
-        model = model_of(collection, cluster=cluster)
+        model = model_of(collection, cluster=cluster, aws=read_aws(aws_files))
         text = dumps_json(model.graph) if fmt == "json" else dumps_dot(model.graph)
     write_output(text, output)
     print_summary(model.collection, model.inventory, quiet)
