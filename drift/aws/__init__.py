@@ -1,0 +1,1 @@
+"""AWS semantics as pure functions over plain documents (boto3 response shapes)."""
