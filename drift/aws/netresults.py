@@ -1,5 +1,6 @@
-"""What the AWS network answers: an exposure to the internet, and what one source may open
-to one target (see `drift.aws.network`)."""
+"""What the AWS semantics answer: an exposure to the internet (`drift.aws.network` for
+endpoints, `drift.aws.public_access` for buckets and function URLs), and what one source may
+open to one target."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from drift.ports import PortSet
 @dataclass(frozen=True, kw_only=True)
 class Exposure:
     """`target_id` is reached from the internet (`scope` public), may be (`unknown`), or is
-    published inside its VPC (`internal`: an internal load balancer). `ports` are certain,
-    `unknown` undecided (see `reasons`); `sources` are the client ranges that reach it
-    (`0.0.0.0/0`, `::/0`: every internet address)."""
+    published only so far (`internal`: an internal load balancer; a bucket or function whose
+    public grant is limited by `conditions` or blocked by its public-access block). For a
+    network endpoint, `ports` are certain and `unknown` undecided (see `reasons`), and
+    `sources` are the client ranges that reach it (`0.0.0.0/0`, `::/0`: every internet
+    address); for a bucket or function, `actions` are what the public grant allows."""
 
     target_id: str
     kind: str
@@ -26,6 +29,8 @@ class Exposure:
     protocols: frozenset[int] = frozenset()
     unknown_protocols: frozenset[int] = frozenset()
     sources: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     reasons: tuple[str, ...] = ()
 
