@@ -151,18 +151,15 @@ def acl_returns(entries: Iterable[NaclEntry], acl: str, client: IPAddress) -> Ve
         protocol = PORT_PROTOCOLS[number]
         every = Traffic(PortSet.every((protocol,)))
         needed = protocol_traffic(number, *_EPHEMERAL) if number != SCTP else every
+        # The rules letting replies out vouch for every request of the protocol.
+        evidence = tuple((e, every) for e, _ in out.narrowed(needed).evidence)
         if (needed - out.yes).ports.is_empty():
-            found.append(Verdict(yes=every, evidence=out.narrowed(needed).evidence))
+            found.append(Verdict(yes=every, evidence=evidence))
         elif (out.possible & every).ports:
             why = (
                 f"NetworkAcl {acl} lets replies to {client} through on only some of the "
                 f"ephemeral ports {protocol} 1024-65535: it depends on the client's port"
             )
-            found.append(
-                Verdict(
-                    maybe=every,
-                    evidence=out.narrowed(needed).evidence,
-                    reasons=((why, every), *out.narrowed(every).reasons),
-                )
-            )
+            reasons = ((why, every), *((r, every) for r, _ in out.narrowed(every).reasons))
+            found.append(Verdict(maybe=every, evidence=evidence, reasons=reasons))
     return any_of(found)

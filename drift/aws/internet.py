@@ -11,9 +11,9 @@ from drift.aws.netendpoints import Endpoint, Interface, Placement
 from drift.aws.netobjects import RouteTable
 from drift.aws.netread import is_placeholder
 from drift.aws.netresults import Exposure
-from drift.aws.paths import Network, filters_at, population
+from drift.aws.paths import Network, filters_at, inside, placed, population
 from drift.aws.routing import to_internet
-from drift.aws.traffic import EVERYTHING, Verdict, allows, any_of, both, one_of, undecided
+from drift.aws.traffic import EVERYTHING, Verdict, allows, any_of, both, undecided
 from drift.model import Evidence, ExposureScope
 
 
@@ -36,7 +36,7 @@ def internet_exposure(network: Network, target_id: str) -> Exposure | None:
                 _clients(network, target, interface, p, family, address)
                 for p in interface.placements
             ]
-            verdicts.append(one_of(v for v, _ in results))
+            verdicts.append(placed([v for v, _ in results], interface.placements))
             sources += [x for _, found in results for x in found]
     verdict = any_of(verdicts)
     if not verdict.possible:
@@ -72,11 +72,13 @@ def _clients(
     end = filters_at(
         network, interface, placement, lambda c: Peer(c.first), outbound=False, accept=accept
     )
+    own = network.objects.vpcs.get(target.vpc_id or "")
+    own_ranges = own.cidrs if own else ()
     return population(
         network,
         [family],
         lambda c: both(address, end(c), target.listens),
-        keep=lambda c: c.internet,
+        keep=lambda c: c.internet and not any(inside(c.first, r) for r in own_ranges),
     )
 
 

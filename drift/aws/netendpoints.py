@@ -191,14 +191,15 @@ def _interface(
         mapping_of(a.get("Association")).get("PublicIp")
         for a in mappings_of(obj.get("PrivateIpAddresses"))
     ]
-    ipv6 = [a.get("Ipv6Address") for a in mappings_of(obj.get("Ipv6Addresses"))]
-    ipv6.append(obj.get("Ipv6Address"))
+    raw_v6 = [a.get("Ipv6Address") for a in mappings_of(obj.get("Ipv6Addresses"))]
+    raw_v6.append(obj.get("Ipv6Address"))
+    ipv6 = tuple(dict.fromkeys(a for a in raw_v6 if isinstance(a, str) and a))
     return Interface(
         id=own_id or text_of(obj.get("NetworkInterfaceId")) or "eni-?",
         groups=groups,
-        placements=(_placement(ctx, subnet_id, private, vpc_id),),
+        placements=(_placement(ctx, subnet_id, private, vpc_id, ipv6),),
         public_v4=tuple(dict.fromkeys(p for p in public if isinstance(p, str) and p)),
-        ipv6=tuple(dict.fromkeys(a for a in ipv6 if isinstance(a, str) and a)),
+        ipv6=ipv6,
         reasons=reasons,
     )
 
@@ -222,15 +223,22 @@ def _groups_of(
 
 
 def _placement(
-    ctx: Context, subnet_id: str | None, private: list[object], vpc_id: str | None
+    ctx: Context,
+    subnet_id: str | None,
+    private: list[object],
+    vpc_id: str | None,
+    ipv6: Iterable[str] = (),
 ) -> Placement:
-    """The /32 (or /128) of its private addresses when given, else its subnet's ranges, else
-    its VPC's."""
+    """Its private IPv4 address (a /32) when given, else somewhere in its subnet's IPv4
+    ranges, else its VPC's; and its IPv6 addresses (/128), which are always given."""
     known = [n for p in private if isinstance(p, str) and (n := parse_cidr(p)) is not None]
     subnet = ctx.objects.subnets.get(subnet_id or "")
     vpc = ctx.objects.vpcs.get(vpc_id or "")
-    addresses = known or (subnet.cidrs if subnet else ()) or (vpc.cidrs if vpc else ())
-    return Placement(subnet_id=subnet_id, addresses=tuple(addresses))
+    v4 = known or [
+        c for c in (subnet.cidrs if subnet else vpc.cidrs if vpc else ()) if c.version == 4
+    ]
+    v6 = [n for a in ipv6 if (n := parse_cidr(a)) is not None and n.version == 6]
+    return Placement(subnet_id=subnet_id, addresses=(*v4, *v6))
 
 
 def _standalone(ctx: Context, obj: Mapping[str, Any]) -> Endpoint:

@@ -14,7 +14,10 @@ What it answers:
   publicly accessible database's, an internet-facing load balancer's nodes), a route for the
   client through an internet gateway attached to the VPC, network ACLs that let the request
   in and the reply out, and security groups that admit the client; a database only on its
-  port, a load balancer only on its listeners. An internal load balancer is `internal`;
+  port, a load balancer only on its listeners. An internal load balancer is `internal`.
+  Internet clients are the addresses outside private ranges (as `drift.k8s.services` counts
+  them) and outside the VPC's own ranges (replies to those stay in the VPC); a source range
+  such as one /32 still makes the scope public, with `sources` saying which;
 - `peering_reaches`: what the hosts of a peered VPC reach, over routes to the peering.
 
 Each answer is a `PortSet` of certain ports, a `PortSet` of `unknown` ones with `reasons`,
@@ -47,13 +50,14 @@ from drift.aws.paths import (
     filters_at,
     inside,
     no_route,
+    placed,
     population,
     range_peer,
     read_network,
     somewhere,
 )
 from drift.aws.routing import network_acl, route_table, route_to, to_vpc
-from drift.aws.traffic import DENIED, EVERYTHING, Verdict, any_of, both, one_of, undecided
+from drift.aws.traffic import DENIED, EVERYTHING, Verdict, any_of, both, undecided
 
 __all__ = [
     "Exposure",
@@ -80,8 +84,9 @@ def groups_reach(network: Network, target_id: str, source: str | Sequence[str]) 
     if isinstance(source, str) and source in network.endpoints:
         origin = network.endpoint(source)
         verdict = any_of(
-            one_of(
-                _groups_pair(network, s, ps, t, pt) for ps in s.placements for pt in t.placements
+            placed(
+                [_groups_pair(network, s, ps, t, pt) for ps in s.placements for pt in t.placements],
+                [*s.placements, *t.placements],
             )
             for s in origin.interfaces
             for t in target.interfaces
@@ -135,7 +140,10 @@ def reach(network: Network, source_id: str, target_id: str) -> Reach:
     if peerings is None:
         return as_reach(source_id, target.id, DENIED)
     verdict = any_of(
-        one_of(_pair(network, s, ps, t, pt, peerings) for ps in s.placements for pt in t.placements)
+        placed(
+            [_pair(network, s, ps, t, pt, peerings) for ps in s.placements for pt in t.placements],
+            [*s.placements, *t.placements],
+        )
         for s in origin.interfaces
         for t in target.interfaces
     )
@@ -218,7 +226,7 @@ def _peer_reach(
             )
             home = _source_subnet(network, source_vpc, placement, accept)
             results.append(population(network, ranges, _joined(end, home, target.listens)))
-        verdicts.append(one_of(v for v, _ in results))
+        verdicts.append(placed([v for v, _ in results], interface.placements))
         sources += [x for _, found in results for x in found]
     verdict = any_of(verdicts)
     if not verdict.possible:

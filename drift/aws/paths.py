@@ -13,7 +13,16 @@ from drift.aws.filters import Peer, acl_admits, acl_returns, groups_admit, no_gr
 from drift.aws.netendpoints import Endpoint, Interface, Placement, read_endpoints
 from drift.aws.netobjects import NetworkObjects, RouteTable, read_objects
 from drift.aws.routing import network_acl, route_table, route_to
-from drift.aws.traffic import DENIED, EVERYTHING, Verdict, any_of, both, one_of, undecided
+from drift.aws.traffic import (
+    DENIED,
+    EVERYTHING,
+    Traffic,
+    Verdict,
+    any_of,
+    both,
+    one_of,
+    undecided,
+)
 
 _T = TypeVar("_T")
 
@@ -90,6 +99,8 @@ def filters_at(
     objects = network.objects
     acl = _where(at, network_acl(objects, at.subnet_id)) if acls else None
     table = _where(at, route_table(objects, at.subnet_id)) if accept else None
+    if isinstance(table, str):
+        table = f"{here.id}: {table}"
 
     def check(cell: Cell) -> Verdict:
         parts = [groups_admit(objects, here, peer(cell), egress=outbound)]
@@ -118,11 +129,40 @@ def no_route(*_: object) -> Verdict:
 def somewhere(
     network: Network, addresses: Iterable[IPNetwork], check: Callable[[Cell], Verdict]
 ) -> Verdict:
-    """One host somewhere in `addresses` (which address is not known)."""
-    found = [check(c) for c in cells(addresses, network.boundaries)]
-    if not found:
+    """One host with one address per family, somewhere in `addresses` (which address is not
+    known): a flow may take either family it has."""
+    addresses = list(addresses)
+    by_family = [
+        uncertain(
+            one_of(check(c) for c in cells(family, network.boundaries)),
+            f"it depends on where in {', '.join(map(str, family))} its address is",
+        )
+        for version in (4, 6)
+        if (family := [a for a in addresses if a.version == version])
+    ]
+    if not by_family:
         return undecided(EVERYTHING, "where its address is, is not in the snapshot")
-    return one_of(found)
+    return any_of(by_family)
+
+
+def placed(verdicts: Sequence[Verdict], placements: Sequence[Placement]) -> Verdict:
+    """One thing in one of `placements` (a database in one of its subnets)."""
+    if len(verdicts) < 2:
+        return one_of(verdicts)
+    subnets = ", ".join(dict.fromkeys(p.subnet_id or "an unknown subnet" for p in placements))
+    return uncertain(one_of(verdicts), f"it depends on which of {subnets} it is in")
+
+
+def uncertain(verdict: Verdict, why: str) -> Verdict:
+    """`verdict`, with `why` for the undecided traffic no other reason explains (places that
+    disagree leave traffic undecided without one)."""
+    explained = Traffic()
+    for _, traffic in verdict.reasons:
+        explained |= traffic
+    bare = verdict.maybe - explained
+    if not bare:
+        return verdict
+    return Verdict(verdict.yes, verdict.maybe, verdict.evidence, (*verdict.reasons, (why, bare)))
 
 
 def population(
