@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 
 from drift.aws.addresses import EVERY_V4, EVERY_V6, IPNetwork
 from drift.aws.filters import Peer
@@ -11,7 +10,7 @@ from drift.aws.netendpoints import Endpoint, Interface, Placement
 from drift.aws.netobjects import RouteTable
 from drift.aws.netread import is_placeholder
 from drift.aws.netresults import Exposure
-from drift.aws.paths import Network, filters_at, inside, placed, population
+from drift.aws.paths import Judge, Network, filters_at, inside, placed, population
 from drift.aws.routing import to_internet
 from drift.aws.traffic import EVERYTHING, Verdict, allows, any_of, both, undecided
 from drift.model import Evidence, ExposureScope
@@ -66,7 +65,7 @@ def _clients(
 ) -> tuple[Verdict, tuple[str, ...]]:
     """What internet clients of one address family reach at one place of an interface."""
 
-    def accept(table: RouteTable) -> Callable[..., Verdict]:
+    def accept(table: RouteTable) -> Judge:
         return to_internet(network.objects, table)
 
     end = filters_at(

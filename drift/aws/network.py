@@ -45,6 +45,7 @@ from drift.aws.netobjects import RouteTable
 from drift.aws.netresults import Exposure, Reach, as_reach
 from drift.aws.paths import (
     Accept,
+    Judge,
     Network,
     as_peer,
     filters_at,
@@ -161,7 +162,7 @@ def _pair(
 ) -> Verdict:
     acls = ps.subnet_id is None or ps.subnet_id != pt.subnet_id
 
-    def accept(table: RouteTable) -> Callable[..., Verdict]:
+    def accept(table: RouteTable) -> Judge:
         return to_vpc(table, peerings)
 
     inbound = filters_at(network, t, pt, as_peer(s), outbound=False, acls=acls, accept=accept)
@@ -209,7 +210,7 @@ def _peer_reach(
     ranges: Sequence[IPNetwork],
     target: Endpoint,
 ) -> Reach | None:
-    def accept(table: RouteTable) -> Callable[..., Verdict]:
+    def accept(table: RouteTable) -> Judge:
         return to_vpc(table, {peering})
 
     verdicts, sources = [], []

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from drift.aws.addresses import Cell, IPAddress, IPNetwork, cells
 from drift.aws.filters import Peer, acl_admits, acl_returns, groups_admit, no_groups
 from drift.aws.netendpoints import Endpoint, Interface, Placement, read_endpoints
-from drift.aws.netobjects import NetworkObjects, RouteTable, read_objects
+from drift.aws.netobjects import NetworkObjects, Route, RouteTable, read_objects
 from drift.aws.routing import network_acl, route_table, route_to
 from drift.aws.traffic import (
     DENIED,
@@ -80,7 +80,8 @@ def _boundaries(objects: NetworkObjects) -> tuple[IPNetwork, ...]:
 # --- the filters at one end of a flow -------------------------------------------------------
 
 PeerAt = Callable[[Cell], Peer]  # the other end, as the filters here see it, at one address
-Accept = Callable[[RouteTable], Callable[..., Verdict]]
+Judge = Callable[[Route], Verdict]
+Accept = Callable[[RouteTable], Judge]
 
 
 def filters_at(
@@ -122,7 +123,7 @@ def _where(at: Placement, found: _T | str) -> _T | str:
     return at.unknown if at.subnet_id is None else found
 
 
-def no_route(*_: object) -> Verdict:
+def no_route(_: Route) -> Verdict:
     return DENIED
 
 

@@ -567,3 +567,70 @@ def test_ids_are_arns_from_the_owner_and_the_zone_else_stable_strings():
 def test_the_listing_holds_only_what_is_or_may_be_published():
     doc = web(SSH_WORLD, Instances=[instance(), instance("i-quiet", public_ip=None)])
     assert [e.target_id for e in internet_exposures(read_network(doc))] == [WEB]
+
+
+# --- network interfaces (DescribeNetworkInterfaces) ----------------------------------------
+
+
+def eni(eni_id: str, *, instance: str | None = None, managed: bool = False, **extra: Any):
+    out: dict[str, Any] = {
+        "NetworkInterfaceId": eni_id,
+        "SubnetId": PUB,
+        "VpcId": "vpc-1",
+        "OwnerId": ACCOUNT,
+        "Groups": [{"GroupId": "sg-web"}],
+        "PrivateIpAddress": "10.0.1.20",
+        "RequesterManaged": managed,
+        **extra,
+    }
+    if instance:
+        out["Attachment"] = {"InstanceId": instance}
+    return out
+
+
+def test_interfaces_attached_to_an_instance_carry_its_addresses_and_groups():
+    # The instance's own fields say nothing public; its interface has the public address.
+    doc = web(
+        SSH_WORLD,
+        Instances=[instance(public_ip=None, groups=["sg-none"])],
+        NetworkInterfaces=[eni("eni-1", instance="i-web", Association={"PublicIp": "203.0.113.9"})],
+    )
+    network = read_network(doc)
+    assert set(network.endpoints) == {WEB}
+    found = internet_exposure(network, WEB)
+    assert found is not None and (found.scope, found.ports) == (PUBLIC, tcp(22))
+    assert Evidence(text="eni-1 has public IPv4 address 203.0.113.9") in found.evidence
+
+
+def test_unattached_interfaces_are_endpoints_and_service_managed_ones_are_not():
+    doc = web(
+        SSH_WORLD,
+        Instances=[],
+        NetworkInterfaces=[
+            eni("eni-free", Association={"PublicIp": "203.0.113.9"}),
+            eni("eni-elb", managed=True, Association={"PublicIp": "203.0.113.10"}),
+        ],
+    )
+    network = read_network(doc)
+    free = f"aws:arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/eni-free"
+    assert set(network.endpoints) == {free}
+    found = internet_exposure(network, free)
+    assert found is not None and (found.kind, found.ports) == ("network-interface", tcp(22))
+
+
+def test_network_acl_rules_for_some_icmp_types_let_some_icmp_through():
+    def icmp(number: int, action: str, kind: int) -> dict[str, Any]:
+        return {**entry(number, action, protocol="1"), "IcmpTypeCode": {"Type": kind, "Code": -1}}
+
+    rule = permission("icmp", (-1, -1), cidrs=["0.0.0.0/0"])
+    # Echo requests denied, then everything: other ICMP messages still pass.
+    some = subnet_acl(icmp(100, "deny", 8), entry(200, "allow"))
+    found = exposure(web(rule, NetworkAcls=some))
+    assert found is not None and (found.protocols, found.unknown_protocols) == (
+        frozenset({1}),
+        frozenset(),
+    )
+    # Echo requests denied, then one type allowed: it may be the same type.
+    unsure = subnet_acl(icmp(100, "deny", 8), icmp(200, "allow", 0))
+    found = exposure(web(rule, NetworkAcls=unsure))
+    assert found is not None and found.unknown_protocols == frozenset({1})
