@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -95,7 +95,3 @@ def _edges(network: IPNetwork) -> tuple[int, int]:
 
 def _last(network: IPNetwork) -> int:
     return int(network.broadcast_address)
-
-
-def overlapping(networks: Sequence[IPNetwork], within: Sequence[IPNetwork]) -> bool:
-    return any(a.version == b.version and a.overlaps(b) for a in networks for b in within)

@@ -106,7 +106,6 @@ def undecided(traffic: Traffic, reason: str) -> Verdict:
 
 
 DENIED = Verdict()
-UNKNOWN_ALL = Verdict(maybe=EVERYTHING)
 
 
 def _kept(
