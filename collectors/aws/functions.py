@@ -79,28 +79,30 @@ def _urls(client: Any, functions: list[Document]) -> Read[list[Any]]:
     urls: list[Any] = []
     fallback = False
     for function in functions:
-        arn = function["FunctionArn"]
+        # By name, not ARN: the client is the function's own account and region, and a name
+        # needs no escaping in the request path (an escaped ARN is a path some servers miss).
+        name = function["FunctionName"]
         try:
             urls.extend(
                 listed(
-                    client, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=arn
+                    client, "list_function_url_configs", "FunctionUrlConfigs", FunctionName=name
                 ).value
             )
         except ClientError as error:
             if not not_served(error):
                 raise
             fallback = True
-            urls.extend(_urls_one_by_one(client, arn))
+            urls.extend(_urls_one_by_one(client, name))
     how = " (ListFunctionUrlConfigs not served: GetFunctionUrlConfig per function and alias)"
     return Read(urls, f"{len(urls)} function URLs" + (how if fallback else ""))
 
 
-def _urls_one_by_one(client: Any, arn: str) -> list[Any]:
-    aliases = listed(client, "list_aliases", "Aliases", FunctionName=arn).value
+def _urls_one_by_one(client: Any, name: str) -> list[Any]:
+    aliases = listed(client, "list_aliases", "Aliases", FunctionName=name).value
     qualifiers = [None, *(alias["Name"] for alias in aliases)]
     found = []
     for qualifier in qualifiers:
-        params = {"FunctionName": arn} | ({"Qualifier": qualifier} if qualifier else {})
+        params = {"FunctionName": name} | ({"Qualifier": qualifier} if qualifier else {})
         try:
             found.append(to_plain(client.get_function_url_config(**params)))
         except ClientError as error:
