@@ -214,6 +214,7 @@ class _MeshJudge:
 
     def __init__(self, mesh: MeshModel) -> None:
         self._mesh = mesh
+        self._declared: dict[int, PortSet] = {}  # by id() of the workload: many edges each
 
     def __call__(
         self, edge: ConnectsEdge, ends: tuple[Workload | None, Workload | None]
@@ -221,7 +222,10 @@ class _MeshJudge:
         source, target = ends
         if target is None:
             return edge
-        ports = _served(target, edge.ports | edge.unknown)
+        declared = self._declared.get(id(target))
+        if declared is None:
+            declared = self._declared[id(target)] = _declared(target)
+        ports = _served(declared, edge.ports | edge.unknown)
         if ports.is_empty():  # only Istio's own ports: nothing the mesh is asked about
             return replace(edge, mesh_ports=ports)
         mtls = self._mesh.mtls(target)
@@ -250,12 +254,16 @@ class _MeshJudge:
         )
 
 
-def _served(target: Workload, ports: PortSet) -> PortSet:
-    """The ports of `ports` the destination declares, when it declares any of them; else its
-    TCP ports but Istio's own (a mesh only ever carries TCP: judging undeclared UDP ports
-    would flag every meshed workload)."""
+def _declared(target: Workload) -> PortSet:
     declared = PortSet.empty()
     for port in target.ports:
         declared = declared | PortSet.of(port.protocol, port.number)
+    return declared
+
+
+def _served(declared: PortSet, ports: PortSet) -> PortSet:
+    """The ports of `ports` the destination declares, when it declares any of them; else its
+    TCP ports but Istio's own (a mesh only ever carries TCP: judging undeclared UDP ports
+    would flag every meshed workload)."""
     served = ports & declared
     return served if not served.is_empty() else ports.only(Protocol.TCP) - _ISTIO_PORTS

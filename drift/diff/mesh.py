@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from drift.baseline.load import LoadedBaseline
 from drift.diff.design import DesignMap, endpoint_key, endpoint_keys
 from drift.diff.flows import FlowIndex, ranges_ports
-from drift.diff.wording import crown_jewel, display
+from drift.diff.wording import MAX_LISTED, crown_jewel, display, first_source, listed
 from drift.findings import Finding, FindingKind, Severity, Unknown
 from drift.model import AuthzVerdict, ConnectsEdge, EdgeType, Evidence, MtlsMode, WorkloadNode
 from drift.ports import PortSet
-
-_MAX_LISTED = 12
 
 
 @dataclass(kw_only=True)
@@ -148,10 +146,10 @@ def _finding(design: DesignMap, loaded: LoadedBaseline, target: str, found: _Bre
         names = sorted(sources)
         parts.append(
             f"accepts {'plaintext too' if mode == 'permissive' else 'plaintext only'} "
-            f"({mode}) on {found.ports.describe()} from {_listed(names)}"
+            f"({mode}) on {found.ports.describe()} from {listed(names)}"
         )
     if found.admitted:
-        parts.append(f"its mesh authorization admits {_listed(sorted(found.admitted))}")
+        parts.append(f"its mesh authorization admits {listed(sorted(found.admitted))}")
     severity = Severity.CRITICAL if crown_jewel(design, target) else Severity.HIGH
     return Finding(
         kind=FindingKind.UNAUTHENTICATED,
@@ -161,10 +159,10 @@ def _finding(design: DesignMap, loaded: LoadedBaseline, target: str, found: _Bre
         title=_title(display(target), found),
         detail="; ".join(parts),
         ports=found.ports if found.plaintext else None,
-        evidence=tuple(found.evidence.values())[:_MAX_LISTED],
+        evidence=tuple(found.evidence.values())[:MAX_LISTED],
         clause=loaded.clause(found.clauses[0]),
         baseline_version=loaded.version,
-        location=next((e.source for e in found.evidence.values() if e.source), None),
+        location=first_source(found.evidence.values()),
     )
 
 
@@ -174,12 +172,6 @@ def _title(target: str, found: _Breaks) -> str:
     if found.plaintext:
         return f"{target} accepts connections without the mTLS the design requires"
     return f"{target}'s mesh authorization admits callers the design does not name"
-
-
-def _listed(names: list[str]) -> str:
-    shown = names[:_MAX_LISTED]
-    more = len(names) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 def _unknown(design: DesignMap, edge: ConnectsEdge, what: str) -> Unknown:

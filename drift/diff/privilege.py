@@ -21,10 +21,9 @@ from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import PermissionRule
 from drift.diff.design import DesignMap
 from drift.diff.identities import display_identity, identity_ids, ref_namespace, runs_as
+from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, listed
 from drift.findings import Finding, FindingKind, Severity
-from drift.model import CanEdge, EdgeType, Evidence, IdentityNode, ResourceNode
-
-_MAX_LISTED = 12
+from drift.model import CanEdge, EdgeType, IdentityNode, ResourceNode
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,13 +153,8 @@ def _finding(
 ) -> Finding:
     who = display_identity(design, identity_id)
     grants = [f"{','.join(sorted(verbs))} {r.name}" for r, verbs, _ in extra]
-    shown = grants[:_MAX_LISTED]
-    more = len(grants) - len(shown)
-    detail = "; ".join(shown) + (f"; and {more} more" if more else "")
-    evidence: dict[str, Evidence] = {}
-    for _, _, edge in extra:
-        for item in edge.evidence:
-            evidence.setdefault(item.text, item)
+    detail = listed(grants, sep="; ", before_more="; ")
+    evidence = distinct_evidence(e for _, _, edge in extra for e in edge.evidence)
     critical = identity_id in escalating
     refs = sorted({d.ref for d in designed})
     clause = loaded.clause(("permissions", refs[0]) if refs else ("permissions",))
@@ -172,8 +166,8 @@ def _finding(
         title=f"{who} may do more than the design allows"
         + (", and can escalate with it" if critical else ""),
         detail=detail,
-        evidence=tuple(evidence.values())[:_MAX_LISTED],
+        evidence=evidence[:MAX_LISTED],
         clause=clause,
         baseline_version=loaded.version,
-        location=next((e.source for e in evidence.values() if e.source is not None), None),
+        location=first_source(evidence),
     )

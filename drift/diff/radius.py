@@ -24,6 +24,7 @@ from drift.blast import BlastRadius, PathKind, Step, blast_radius, shortest_path
 from drift.diff.design import DesignMap
 from drift.diff.flows import FlowIndex
 from drift.diff.identities import covers, display_identity, identity_ids, runs_as
+from drift.diff.wording import MAX_LISTED, listed
 from drift.findings import Finding, FindingKind, PathStep, Severity
 from drift.model import (
     AssumesEdge,
@@ -36,8 +37,6 @@ from drift.model import (
     IdentityNode,
     WorkloadNode,
 )
-
-_MAX_LISTED = 12
 
 
 def is_certain(edge: Edge) -> bool:
@@ -57,11 +56,13 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
     radius = blast_radius(graph, is_certain=is_certain)
     flows = FlowIndex(design)
     jewels = _crown_jewel_nodes(design)
+    jewel_workloads = [j for j in jewels if isinstance(graph.node(j), WorkloadNode)]
     findings = []
     for service, members in sorted(design.members.items()):
         trusted = _designed_control(design, service)
+        designed = _designed_reach(design, flows, trusted, jewel_workloads)
         widened = [
-            _Widened.of(design, radius, flows, workload, trusted, jewels) for workload in members
+            _Widened.of(design, radius, workload, trusted, designed, jewels) for workload in members
         ]
         finding = _finding(design, loaded, service, [w for w in widened if w], jewels)
         if finding is not None:
@@ -118,9 +119,9 @@ class _Widened:
         cls,
         design: DesignMap,
         radius: BlastRadius,
-        flows: FlowIndex,
         workload: WorkloadNode,
         trusted: set[str],
+        designed_reach: set[str],
         jewels: dict[str, str],
     ) -> _Widened:
         graph = design.graph
@@ -141,7 +142,7 @@ class _Widened:
             if isinstance(graph.node(jewel), WorkloadNode)
             and jewel not in touches
             and radius.reaches(workload.id, jewel)
-            and not _designed_reach(design, flows, trusted, jewel)
+            and jewel not in designed_reach
         )
         return cls(workload=workload, controlled=controlled, reached=reached)
 
@@ -172,11 +173,11 @@ def _finding(
     steps = shortest_path(graph, start.workload.id, worst, kind=kind, is_certain=is_certain)
     parts = []
     if controlled:
-        parts.append("newly controls " + _listed(display_identity(design, n) for n in controlled))
+        parts.append("newly controls " + listed(display_identity(design, n) for n in controlled))
     if reached:
         parts.append(
             "newly reaches crown jewels "
-            + _listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
+            + listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
         )
     critical = bool(reached or controlled_jewels)
     path = tuple(_path_step(design, step) for step in steps or ())
@@ -188,7 +189,7 @@ def _finding(
         title=f"compromising {service} now gives an attacker "
         + ("a crown jewel" if critical else "more than the design allows"),
         detail="; ".join(parts),
-        evidence=tuple(e for step in path for e in step.evidence)[:_MAX_LISTED],
+        evidence=tuple(e for step in path for e in step.evidence)[:MAX_LISTED],
         clause=loaded.clause(("trust",) if design.baseline.trust else ("services", service)),
         baseline_version=loaded.version,
         path=path,
@@ -210,18 +211,24 @@ def _direct(design: DesignMap, own: set[str], *types: EdgeType) -> set[str]:
     return found
 
 
-def _designed_reach(design: DesignMap, flows: FlowIndex, trusted: set[str], target: str) -> bool:
-    """Whether some workload the design lets this service become (by service name, by its
-    identity, or `*`) has a flow to `target`."""
+def _designed_reach(
+    design: DesignMap, flows: FlowIndex, trusted: set[str], targets: Iterable[str]
+) -> set[str]:
+    """Those of `targets` some workload the design lets this service become (by service
+    name, by its identity, or `*`) has a flow to."""
     if "*" in trusted:
-        return True
-    for members in design.members.values():
-        for member in members:
-            if covers(design, trusted, member.id):
-                ports, _ = flows.allowed(member.id, target)
-                if not ports.is_empty():
-                    return True
-    return False
+        return set(targets)
+    becomes = [
+        member.id
+        for members in design.members.values()
+        for member in members
+        if covers(design, trusted, member.id)
+    ]
+    return {
+        target
+        for target in targets
+        if any(not flows.allowed(member, target)[0].is_empty() for member in becomes)
+    }
 
 
 def _path_step(design: DesignMap, step: Step) -> PathStep:
@@ -249,10 +256,3 @@ def _step_evidence(design: DesignMap, step: Step) -> tuple[Evidence, ...]:
     )
     name = account.name if isinstance(account, IdentityNode) else step.target
     return (Evidence(text=f"runs as ServiceAccount {where}{name}", source=source),)
-
-
-def _listed(items: Iterable[str]) -> str:
-    names = list(items)
-    shown = names[:_MAX_LISTED]
-    more = len(names) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more else "")

@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from drift.baseline.load import LoadedBaseline
 from drift.diff.design import DesignMap
 from drift.diff.identities import covers, display_identity, runs_as, services_of_identity
+from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, listed
 from drift.findings import Finding, FindingKind, Severity, Unknown
-from drift.model import AssumesEdge, EdgeType, Evidence, IdentityNode, WorkloadNode
-
-_MAX_LISTED = 12
+from drift.model import AssumesEdge, EdgeType, IdentityNode, WorkloadNode
 
 
 def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
@@ -67,12 +66,7 @@ def _finding(
 ) -> Finding:
     who = display_identity(design, source)
     targets = [f"{display_identity(design, e.target)} ({e.via})" for e in edges]
-    shown = targets[:_MAX_LISTED]
-    more = len(targets) - len(shown)
-    evidence: dict[str, Evidence] = {}
-    for edge in edges:
-        for item in edge.evidence:
-            evidence.setdefault(item.text, item)
+    evidence = distinct_evidence(e for edge in edges for e in edge.evidence)
     critical = any(e.unbounded or _crown_jewel(design, e.target) for e in edges)
     return Finding(
         kind=FindingKind.TRUST_RELATION,
@@ -80,11 +74,11 @@ def _finding(
         cluster=design.graph.cluster,
         subjects=(source,),
         title=f"{who} can {_what(design, edges)} the design does not trust it with",
-        detail="; ".join(shown) + (f"; and {more} more" if more else ""),
-        evidence=tuple(evidence.values())[:_MAX_LISTED],
+        detail=listed(targets, sep="; ", before_more="; "),
+        evidence=evidence[:MAX_LISTED],
         clause=loaded.clause(("trust",)),
         baseline_version=loaded.version,
-        location=next((e.source for e in evidence.values() if e.source is not None), None),
+        location=first_source(evidence),
     )
 
 

@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from drift.diff.design import DesignMap
 from drift.findings import Severity
-from drift.model import WorkloadNode
+from drift.k8s.objects import SourceRef
+from drift.model import Evidence, WorkloadNode
+
+# At most this many names or evidence lines in one finding; the rest are counted.
+MAX_LISTED = 12
+
+
+def listed(items: Iterable[str], *, sep: str = ", ", before_more: str = " ") -> str:
+    """`a, b, c and 4 more`: the first MAX_LISTED items, then how many were left out."""
+    names = list(items)
+    shown = names[:MAX_LISTED]
+    more = len(names) - len(shown)
+    return sep.join(shown) + (f"{before_more}and {more} more" if more else "")
+
+
+def distinct_evidence(items: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    """Evidence once per text (the first of each), in order."""
+    seen: dict[str, Evidence] = {}
+    for item in items:
+        seen.setdefault(item.text, item)
+    return tuple(seen.values())
+
+
+def first_source(evidence: Iterable[Evidence]) -> SourceRef | None:
+    """Where a fix would go: the first evidence written in a file."""
+    return next((e.source for e in evidence if e.source is not None), None)
 
 
 def display(subject: str) -> str:
