@@ -32,6 +32,20 @@ class LiveModel:
     graph: SystemGraph
 
 
+def collect_inputs(
+    paths: Sequence[str],
+    aws_files: Sequence[str],
+    example: str,
+    options: ReadOptions,
+    stdin: BinaryIO | None = None,
+) -> Collection:
+    """The manifests given; none when only AWS documents are (an AWS-only model); the
+    bundled `example` when neither is."""
+    if not paths and aws_files:
+        return Collection(source=", ".join(aws_files), objects=())
+    return collect_manifests(list(paths) or [example], options, stdin)
+
+
 def collect_manifests(
     paths: Sequence[str], options: ReadOptions, stdin: BinaryIO | None = None
 ) -> Collection:

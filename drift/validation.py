@@ -108,10 +108,16 @@ def _input_path(
     return tuple(path), False
 
 
+# Tags of unions discriminated by a function (not by a field the document writes).
+CALLABLE_TAGS = frozenset({"rbac-rule", "iam-rule"})
+
+
 def _is_tag(container: Any, part: int | str) -> bool:
     """Whether pydantic put a discriminator's value in `loc` (`notifiers.0.webhook.url` for
     `{type: webhook}`), which is no key of the document."""
-    return isinstance(container, dict) and isinstance(part, str) and part in container.values()
+    if not isinstance(container, dict) or not isinstance(part, str):
+        return False
+    return part in container.values() or part in CALLABLE_TAGS
 
 
 def _has(container: Any, part: int | str) -> bool:

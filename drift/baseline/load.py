@@ -117,7 +117,8 @@ def cross_check(baseline: Baseline) -> list[tuple[FieldPath, str]]:
             )
             continue
         namespace = service.select.namespace
-        if namespace is None and len(zone.namespaces) != 1:
+        kubernetes = bool(service.select.labels or service.select.workloads)
+        if kubernetes and namespace is None and len(zone.namespaces) != 1:
             problems.append(
                 (
                     (*path, "select", "namespace"),

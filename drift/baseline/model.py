@@ -11,7 +11,15 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 API_VERSION = "design-drift/v1"
 
@@ -61,35 +69,52 @@ class ZoneRequirements(_Strict):
         return frozenset(self.default_deny or ())
 
 
+AccountId = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
+
+
 class Zone(_Strict):
     """A trust boundary: a set of namespaces, by name or by their labels."""
 
     namespaces: list[Name] = Field(default_factory=list)
     namespace_labels: dict[str, str] = Field(default_factory=dict, alias="namespaceLabels")
+    accounts: list[AccountId] = Field(
+        default_factory=list,
+        description="AWS accounts whose resources (instances, databases, load balancers, "
+        "functions, buckets) sit in this zone.",
+    )
     require: ZoneRequirements = Field(default_factory=ZoneRequirements)
     description: str = ""
 
     @model_validator(mode="after")
     def _some_namespaces(self) -> Zone:
-        if not self.namespaces and not self.namespace_labels:
-            raise ValueError("a zone needs namespaces or namespaceLabels")
+        if not self.namespaces and not self.namespace_labels and not self.accounts:
+            raise ValueError("a zone needs namespaces, namespaceLabels or accounts")
         return self
+
+
+# An AWS resource by ARN, `*` and `?` as in IAM (`arn:aws:ec2:*:111111111111:instance/i-0abc`,
+# `arn:aws:s3:::payments-*`).
+ArnPattern = Annotated[str, Field(pattern=r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$|^\*$")]
 
 
 class Selection(_Strict):
     """Which live workloads are this service: pods with these labels in the namespace, and/or
-    workloads named `Kind/name`."""
+    workloads named `Kind/name`, and/or AWS resources (instances, databases, load balancers,
+    functions, buckets) by ARN."""
 
     namespace: Name | None = Field(
         default=None, description="Defaults to the zone's namespace when it has exactly one."
     )
     labels: dict[str, str] = Field(default_factory=dict)
     workloads: list[WorkloadRef] = Field(default_factory=list)
+    aws: list[ArnPattern] = Field(
+        default_factory=list, description="AWS resources by ARN; `*` and `?` as in IAM."
+    )
 
     @model_validator(mode="after")
     def _selects_something(self) -> Selection:
-        if not self.labels and not self.workloads:
-            raise ValueError("select needs labels or workloads")
+        if not self.labels and not self.workloads and not self.aws:
+            raise ValueError("select needs labels, workloads or aws")
         return self
 
 
@@ -173,11 +198,15 @@ class Flow(_Strict):
 # one the cluster knows by name: `user:<name>`, `group:<name>`, `node:<name>` (`node:*`: the
 # credentials of any node, which privileged pods and `nodes/proxy` lead to; `user:*` and
 # `group:*` likewise stand for every user or group). Names may hold spaces (LDAP groups).
+# AWS: a principal's ARN (`arn:aws:iam::111111111111:role/api`, `*` and `?` as in IAM, an
+# account as `arn:aws:iam::222222222222:root`), `service:<principal>` (`service:ec2.amazonaws.com`),
+# `federated:<provider>` (an OIDC/SAML provider ARN or `cognito-identity.amazonaws.com`), `aws:*`
+# (anyone: a trust policy with Principal `*`).
 IdentityRef = Annotated[
     str,
     Field(
         pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?"
-        r"|(user|group|node):.+)$"
+        r"|(user|group|node|service|federated):.+|arn:[^:]*:[^:]*:[^:]*:[^:]*:.+|aws:\*)$"
     ),
 ]
 
@@ -211,6 +240,40 @@ class PermissionRule(_Strict):
         return self
 
 
+class AwsPermissionRule(_Strict):
+    """What an AWS principal may do, in IAM's words: actions (`s3:GetObject`, `s3:Get*`) on
+    resources (ARNs, `*` and `?` as in IAM). A live grant is within the design when one rule
+    names an action pattern and a resource pattern that contain it."""
+
+    actions: list[str] = Field(min_length=1)
+    resources: list[str] = Field(default_factory=lambda: ["*"])
+    description: str = ""
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if value != "*" and ":" not in value:
+                raise ValueError(f"{value!r} is not an IAM action (service:Action, or *)")
+        return values
+
+
+RBAC_RULE, IAM_RULE = "rbac-rule", "iam-rule"  # tags pydantic puts in error locations
+
+
+def _rule_kind(value: Any) -> str:
+    """AWS rules name `actions`, Kubernetes rules `verbs`."""
+    if isinstance(value, dict):
+        return IAM_RULE if "actions" in value else RBAC_RULE
+    return IAM_RULE if isinstance(value, AwsPermissionRule) else RBAC_RULE
+
+
+AnyPermissionRule = Annotated[
+    Annotated[PermissionRule, Tag(RBAC_RULE)] | Annotated[AwsPermissionRule, Tag(IAM_RULE)],
+    Discriminator(_rule_kind),
+]
+
+
 class TrustRelation(_Strict):
     """`from` may become `to`: assume its identity, or run code in its pods."""
 
@@ -227,7 +290,7 @@ class Baseline(_Strict):
     zones: dict[Name, Zone] = Field(default_factory=dict)
     services: dict[Name, Service] = Field(default_factory=dict)
     flows: list[Flow] = Field(default_factory=list)
-    permissions: dict[IdentityRef, list[PermissionRule]] = Field(
+    permissions: dict[IdentityRef, list[AnyPermissionRule]] = Field(
         default_factory=dict,
         description="Per identity (a service, or <namespace>/<serviceaccount>): everything it "
         "may do. Listed identities, and every service's identity once any is listed, are "

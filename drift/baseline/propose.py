@@ -41,12 +41,15 @@ class _Draft:
     graph: SystemGraph
     names: dict[str, str] = field(default_factory=dict)  # workload id -> service name
     workloads: dict[str, list[WorkloadNode]] = field(default_factory=dict)  # by namespace
+    aws: list[WorkloadNode] = field(default_factory=list)  # instances, databases... (AWS)
+    buckets: dict[str, str] = field(default_factory=dict)  # published bucket id -> service
 
 
 def propose(graph: SystemGraph, *, source: str, name: str = "proposed") -> str:
     """The YAML text of a baseline describing `graph` exactly."""
     draft = _Draft(graph=graph)
     _name_services(draft)
+    _name_buckets(draft)
     lines = [
         f"# Drafted by `drift baseline propose` from {source}.",
         "# It describes today's system exactly, so checking the same input finds nothing.",
@@ -85,9 +88,14 @@ def _name_services(draft: _Draft) -> None:
         counts[w.name] += 1
     taken: set[str] = set(KEYWORDS)  # a service may not be named like a flow keyword
     for w in sorted(workloads, key=lambda w: w.id):
-        draft.workloads.setdefault(w.namespace, []).append(w)
-        candidates = [f"{w.namespace}-{w.name}", f"{w.namespace}-{w.kind.lower()}-{w.name}"]
-        if counts[w.name] == 1:
+        if _is_aws(w.id):
+            draft.aws.append(w)
+            base = _name_of(w.name)
+            candidates = [base, f"{_name_of(w.kind)}-{base}"]
+        else:
+            draft.workloads.setdefault(w.namespace, []).append(w)
+            candidates = [f"{w.namespace}-{w.name}", f"{w.namespace}-{w.kind.lower()}-{w.name}"]
+        if counts[w.name] == 1 and not _is_aws(w.id):
             candidates.insert(0, w.name)
         name = next((c for c in candidates if c not in taken), None)
         suffix = 2
@@ -97,8 +105,39 @@ def _name_services(draft: _Draft) -> None:
         draft.names[w.id] = name
 
 
+_AWS_ZONE = "aws"
+_NOT_NAME = re.compile(r"[^-a-z0-9.]+")
+
+
+def _is_aws(node_id: str) -> bool:
+    """AWS resources: workloads with `aws:` ids, buckets with ARN ids (drift.aws.graph)."""
+    return node_id.startswith(("aws:", "arn:"))
+
+
+def _name_of(text: str) -> str:
+    """A service name (lower case, digits, `-` and `.`) made of an AWS name or id."""
+    name = _NOT_NAME.sub("-", text.lower()).strip("-.")
+    return name or "aws"
+
+
+def _aws_accounts(draft: _Draft) -> list[str]:
+    found = {
+        parse.group(1)
+        for node in draft.graph.nodes()
+        if (parse := re.match(r"^(?:aws:)?arn:[^:]*:[^:]*:[^:]*:([0-9]{12}):", node.id))
+    }
+    return sorted(found)
+
+
+def _aws_zone(draft: _Draft) -> list[str]:
+    if not draft.aws and not draft.buckets:
+        return []
+    accounts = ", ".join(json.dumps(a) for a in _aws_accounts(draft))
+    return [f"  {_AWS_ZONE}:", f"    accounts: [{accounts}]"]
+
+
 def _zones(draft: _Draft) -> list[str]:
-    lines = ["zones:"]
+    lines = ["zones:", *_aws_zone(draft)]
     for namespace, members in sorted(draft.workloads.items()):
         deny = [
             d
@@ -123,8 +162,39 @@ def _services(draft: _Draft) -> list[str]:
     for workload_id, name in sorted(draft.names.items(), key=lambda item: item[1]):
         node = draft.graph.node(workload_id)
         assert isinstance(node, WorkloadNode)
-        lines += _service(name, node, exposures.get(workload_id))
+        if _is_aws(node.id):
+            lines += _aws_service(name, node.id, exposures.get(workload_id))
+        else:
+            lines += _service(name, node, exposures.get(workload_id))
+    for bucket, name in sorted(draft.buckets.items(), key=lambda item: item[1]):
+        lines += _aws_service(name, bucket, exposures.get(bucket))
     return lines if len(lines) > 1 else ["services: {}"]
+
+
+def _name_buckets(draft: _Draft) -> None:
+    """Published S3 buckets become services, so the design can allow their publication."""
+    taken = set(draft.names.values()) | set(KEYWORDS)
+    for edge in draft.graph.edges(EdgeType.EXPOSES):
+        node = draft.graph.node(edge.target)
+        if isinstance(node, ResourceNode) and _is_aws(node.id) and node.id not in draft.buckets:
+            name, suffix = f"bucket-{_name_of(node.resource)}", 2
+            while name in taken:
+                name, suffix = f"bucket-{_name_of(node.resource)}-{suffix}", suffix + 1
+            taken.add(name)
+            draft.buckets[node.id] = name
+
+
+def _aws_service(
+    name: str, node_id: str, exposure: tuple[ExposureScope, PortSet] | None
+) -> list[str]:
+    lines = [
+        f"  {_q(name)}:",
+        f"    zone: {_AWS_ZONE}",
+        f"    select: {{aws: [{json.dumps(node_id.removeprefix('aws:'))}]}}",
+    ]
+    if exposure is not None:
+        lines += _publication(*exposure)
+    return lines
 
 
 def _service(
@@ -196,6 +266,10 @@ def _identity_refs(draft: _Draft) -> dict[str, str]:
     refs = {}
     for node in draft.graph.nodes(NodeType.IDENTITY):
         assert isinstance(node, IdentityNode)
+        aws = _aws_ref(node)
+        if aws is not None:
+            refs[node.id] = aws
+            continue
         if node.kind != "ServiceAccount":
             refs[node.id] = f"{node.kind.lower()}:{node.name}"
             continue
@@ -206,24 +280,60 @@ def _identity_refs(draft: _Draft) -> dict[str, str]:
     return refs
 
 
+# How the draft names AWS identities (drift.diff.identities reads them back).
+_AWS_REF_PREFIX = {"AWSService": "service:", "FederatedProvider": "federated:"}
+_AWS_ARN_KINDS = frozenset({"IAMUser", "IAMRole", "AWSAccount", "AWSPrincipal"})
+_ANYWHERE = "*"  # `to: *`: what an identity with every permission of an account can become
+
+
+def _aws_ref(node: IdentityNode) -> str | None:
+    if node.kind in _AWS_ARN_KINDS:
+        return node.id
+    if node.kind in _AWS_REF_PREFIX:
+        return _AWS_REF_PREFIX[node.kind] + node.id
+    if node.kind == "Anyone":
+        return "aws:*"
+    if node.kind == "AWSAdministrator":
+        return _ANYWHERE
+    return None
+
+
+def _outside_design(ref: str) -> bool:
+    """People and nodes (`user:`, `group:`, `node:`) are not judged, so not drafted."""
+    return ref.partition(":")[0] in ("user", "group", "node")
+
+
 def _permissions(draft: _Draft) -> list[str]:
     refs = _identity_refs(draft)
     rules: dict[str, list[list[str]]] = defaultdict(list)
     for edge in draft.graph.edges(EdgeType.CAN):
         assert isinstance(edge, CanEdge)
         ref = refs.get(edge.source)
-        if ref is not None and ":" in ref:
-            continue  # people and nodes are outside the design: not judged, not drafted
         resource = draft.graph.node(edge.target)
-        if ref is None or not isinstance(resource, ResourceNode):
+        if ref is None or ref == _ANYWHERE or _outside_design(ref):
             continue
-        rules[ref].append(_permission_rule(resource, edge.actions))
+        if not isinstance(resource, ResourceNode):
+            continue
+        if _is_aws(resource.id):
+            rules[ref].append(_aws_rule(resource, edge.actions))
+        else:
+            rules[ref].append(_permission_rule(resource, edge.actions))
     lines = ["permissions:"]
     for ref, entries in sorted(rules.items()):
         lines.append(f"  {_q(ref)}:")
         for entry in sorted(entries):
             lines += entry
     return lines if len(lines) > 1 else []
+
+
+def _aws_rule(resource: ResourceNode, actions: frozenset[str]) -> list[str]:
+    lines = []
+    if resource.id.endswith(":::*"):
+        lines.append("    # TIGHTEN: every bucket of every account, today's and tomorrow's")
+    objects = json.dumps(f"{resource.id}/*" if not resource.id.endswith(":::*") else resource.id)
+    lines.append(f"    - actions: [{', '.join(json.dumps(a) for a in sorted(actions))}]")
+    lines.append(f"      resources: [{objects}]")
+    return lines
 
 
 def _permission_rule(resource: ResourceNode, verbs: frozenset[str]) -> list[str]:
@@ -254,12 +364,18 @@ def _trust(draft: _Draft) -> list[str]:
     for edge in draft.graph.edges(EdgeType.ASSUMES):
         assert isinstance(edge, AssumesEdge)
         source, target = _trust_ref(draft, refs, edge.source), _trust_ref(draft, refs, edge.target)
-        if source is not None and ":" not in source and target is not None and source != target:
+        if source is None or target is None or source == target:
+            continue
+        if not _outside_design(source) and source != _ANYWHERE:
             pairs.add((source, target))
     lines = ["trust:"]
     for source, target in sorted(pairs):
         if target in ("node:*", "user:*", "group:*"):
             lines.append("  # TIGHTEN: becomes the credentials of any node, or anyone")
+        if target == _ANYWHERE:
+            lines.append("  # TIGHTEN: can give itself every permission of an AWS account")
+        if source == "aws:*":
+            lines.append("  # TIGHTEN: a trust policy lets anyone in")
         lines.append(f"  - {{from: {_q(source)}, to: {_q(target)}}}")
     return lines if len(lines) > 1 else []
 

@@ -13,6 +13,7 @@ from drift.baseline.model import Baseline, baseline_schema
 from drift.baseline.propose import propose
 from drift.commands.common import (
     EXAMPLE_MANIFESTS,
+    aws_file_option,
     handle_errors,
     manifest_options,
     output_option,
@@ -22,7 +23,7 @@ from drift.commands.common import (
     write_output,
 )
 from drift.errors import BaselineError
-from drift.pipeline import collect_manifests, model_of
+from drift.pipeline import collect_inputs, model_of, read_aws
 
 
 @click.group()
@@ -62,6 +63,7 @@ def schema_command(output: str | None) -> None:
 
 @baseline.command("propose")
 @manifest_options
+@aws_file_option
 @click.option("--name", default="proposed", show_default=True, help="metadata.name of the draft.")
 @output_option
 @handle_errors
@@ -72,16 +74,19 @@ def propose_command(
     namespace: str,
     max_input_bytes: int,
     quiet: bool,
+    aws_files: Sequence[str],
     name: str,
     output: str | None,
 ) -> None:
     """Draft a baseline describing today's system exactly, with TIGHTEN notes to review."""
-    collection = collect_manifests(
-        list(paths) or [str(EXAMPLE_MANIFESTS)],
+    collection = collect_inputs(
+        paths,
+        aws_files,
+        str(EXAMPLE_MANIFESTS),
         read_options(namespace, max_input_bytes),
         sys.stdin.buffer,
     )
-    model = model_of(collection, cluster=cluster)
+    model = model_of(collection, cluster=cluster, aws=read_aws(aws_files))
     write_output(propose(model.graph, source=collection.source, name=name), output)
     print_summary(model.collection, model.inventory, quiet)
 

@@ -28,7 +28,7 @@ from drift.findings import CheckResult, Severity
 from drift.output.json_format import render_json
 from drift.output.sarif import render_sarif
 from drift.output.text import render_text
-from drift.pipeline import check_model, collect_manifests, model_of, read_aws
+from drift.pipeline import check_model, collect_inputs, model_of, read_aws
 
 FAIL_ON = ["none", *(str(s) for s in Severity)]
 
@@ -81,11 +81,15 @@ def check(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad input or
     usage, 3 internal error or incomplete collection.
     """
-    if (baseline_path is None) != (not paths):
-        raise click.UsageError("give both --baseline and --manifests, or neither (the example)")
+    if (baseline_path is None) != (not paths and not aws_files):
+        raise click.UsageError(
+            "give --baseline with --manifests or --aws-file, or none of them (the example)"
+        )
     baseline = load_baseline(baseline_path or str(EXAMPLE_BASELINE))
-    collection = collect_manifests(
-        list(paths) or [str(EXAMPLE_DRIFTED)],
+    collection = collect_inputs(
+        paths,
+        aws_files,
+        str(EXAMPLE_DRIFTED),
         read_options(namespace, max_input_bytes),
         sys.stdin.buffer,
     )

@@ -20,7 +20,7 @@ from drift.commands.common import (
 )
 from drift.export import dumps_dot, dumps_json
 from drift.gcpause import paused_gc
-from drift.pipeline import collect_manifests, model_of, read_aws
+from drift.pipeline import collect_inputs, model_of, read_aws
 
 
 @click.command()
@@ -44,12 +44,12 @@ def graph(
 ) -> None:
     """Print the computed live model (workloads, who may connect to whom) as JSON or DOT.
 
-    Without --manifests it reads the bundled example.
+    Without --manifests or --aws-file it reads the bundled example.
     """
     options = read_options(namespace, max_input_bytes)
     with paused_gc():
-        collection = collect_manifests(
-            list(paths) or [str(EXAMPLE_MANIFESTS)], options, sys.stdin.buffer
+        collection = collect_inputs(
+            paths, aws_files, str(EXAMPLE_MANIFESTS), options, sys.stdin.buffer
         )
         model = model_of(collection, cluster=cluster, aws=read_aws(aws_files))
         text = dumps_json(model.graph) if fmt == "json" else dumps_dot(model.graph)

@@ -8,8 +8,21 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from drift.aws.arns import account_of
+from drift.aws.patterns import arn_matches
 from drift.baseline.model import AddressEndpoint, Baseline, Endpoint, Zone, ZoneEndpoint
-from drift.model import NetworkNode, NodeType, SystemGraph, WorkloadNode, ZoneNode
+from drift.model import (
+    IdentityNode,
+    NetworkNode,
+    NodeType,
+    ResourceNode,
+    SystemGraph,
+    WorkloadNode,
+    ZoneNode,
+)
+
+# AWS principals as drift.aws.graph puts them in the graph.
+AWS_PRINCIPAL_KINDS = frozenset({"IAMUser", "IAMRole", "AWSAccount", "AWSPrincipal"})
 
 
 def service_subject(name: str) -> str:
@@ -32,6 +45,18 @@ class DesignMap:
     notes: list[str] = field(default_factory=list)
     # (namespace, zone): a zone chosen by namespace labels the input does not have
     undecided_zones: list[tuple[str, str]] = field(default_factory=list)
+    zone_of_account: dict[str, str] = field(default_factory=dict)
+    _aws_principals: list[str] | None = field(default=None, repr=False)
+
+    def aws_principals(self) -> list[str]:
+        """Ids of the AWS principals in the graph (users, roles, accounts, outside ARNs)."""
+        if self._aws_principals is None:
+            self._aws_principals = [
+                n.id
+                for n in self.graph.nodes(NodeType.IDENTITY)
+                if isinstance(n, IdentityNode) and n.kind in AWS_PRINCIPAL_KINDS
+            ]
+        return self._aws_principals
 
     def workloads(self) -> Iterator[WorkloadNode]:
         for node in self.graph.nodes(NodeType.WORKLOAD):
@@ -46,6 +71,9 @@ class DesignMap:
 
     def zone_of(self, node_id: str) -> str | None:
         node = self.graph.node(node_id)
+        if is_aws_resource(node):
+            account = account_of(aws_arn(node_id))
+            return self.zone_of_account.get(account) if account else None
         if isinstance(node, WorkloadNode):
             return self.zone_of_namespace.get(node.namespace)
         return None
@@ -58,8 +86,13 @@ def map_design(baseline: Baseline, graph: SystemGraph) -> DesignMap:
     )
     for name in baseline.services:
         design.members[name] = []
+    design.zone_of_account = {
+        account: name for name, zone in baseline.zones.items() for account in zone.accounts
+    }
     index = _SelectionIndex(baseline)
     for workload in design.workloads():
+        if is_aws_resource(workload):
+            continue  # below, by ARN
         services = index.services_of(workload)
         if not services:
             continue
@@ -72,7 +105,45 @@ def map_design(baseline: Baseline, graph: SystemGraph) -> DesignMap:
         design.service_of[workload.id] = judged_as
         for name in services:  # live for each of them: none of them is missing
             design.members[name].append(workload)
+    _select_aws(design)
     return design
+
+
+def is_aws_resource(node: object) -> bool:
+    """An AWS instance, database, load balancer or function (a workload node with an `aws:`
+    id), or an S3 bucket (a resource node with an ARN id)."""
+    if isinstance(node, WorkloadNode):
+        return node.id.startswith("aws:")
+    return isinstance(node, ResourceNode) and node.id.startswith("arn:")
+
+
+def aws_arn(node_id: str) -> str:
+    """The ARN of an AWS node (workload ids are `aws:<arn>`)."""
+    return node_id.removeprefix("aws:")
+
+
+def _select_aws(design: DesignMap) -> None:
+    """AWS resources are a service's when one of its `select.aws` patterns matches the ARN;
+    workloads join `members`, buckets only `service_of` (they have no pods to judge)."""
+    patterns = [(n, s.select.aws) for n, s in design.baseline.services.items() if s.select.aws]
+    if not patterns:
+        return
+    for node in design.graph.nodes():
+        if not is_aws_resource(node):
+            continue
+        arn = aws_arn(node.id)
+        services = [n for n, found in patterns if any(arn_matches(p, arn) for p in found)]
+        if not services:
+            continue
+        if len(services) > 1:
+            design.notes.append(
+                f"{node.id} is selected by several services ({', '.join(services)}); "
+                f"judged as {services[0]}"
+            )
+        design.service_of[node.id] = services[0]
+        if isinstance(node, WorkloadNode):
+            for name in services:
+                design.members[name].append(node)
 
 
 def service_namespace(baseline: Baseline, name: str) -> str | None:

@@ -1,20 +1,45 @@
-"""The design's identities found in the live model: which ServiceAccount node a baseline
-reference (`<service>` or `<namespace>/<serviceaccount>`) stands for, and how to name one for
-a person.
+"""The design's identities found in the live model: which identity node a baseline reference
+(`<service>`, `<namespace>/<serviceaccount>`, `user:`..., an AWS principal's ARN...) stands for,
+and how to name one for a person.
 
 A service whose design names its identity stands for that ServiceAccount in its namespace;
-one that names none stands for whatever its live workloads run as.
+one that names none stands for whatever its live workloads run as (a ServiceAccount, or the
+IAM role of an EC2 instance profile or a Lambda function).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from drift.diff.design import DesignMap, service_namespace
+from drift.aws.patterns import arn_matches
+from drift.diff.design import AWS_PRINCIPAL_KINDS, DesignMap, service_namespace
 from drift.ids import k8s_object_id
 from drift.model import EdgeType, IdentityNode, WorkloadNode
 
 _NAMED_KINDS = {"user": "User", "group": "Group", "node": "Node"}
+_AWS_PREFIXED_KINDS = {"service": "AWSService", "federated": "FederatedProvider"}
+AWS_IDENTITY_KINDS = AWS_PRINCIPAL_KINDS | {"AWSService", "FederatedProvider", "Anyone"}
+ANYONE_REF = "aws:*"
+
+
+def is_aws_ref(ref: str) -> bool:
+    """An AWS principal's ARN (pattern), `service:`, `federated:` or `aws:*`."""
+    kind, colon, _ = ref.partition(":")
+    return ref == ANYONE_REF or (bool(colon) and (kind == "arn" or kind in _AWS_PREFIXED_KINDS))
+
+
+def _aws_identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
+    graph = design.graph
+    if ref == ANYONE_REF:
+        return frozenset({ref}) if graph.has_node(ref) else frozenset()
+    kind, _, name = ref.partition(":")
+    if kind in _AWS_PREFIXED_KINDS:
+        node = graph.node(name) if graph.has_node(name) else None
+        found = isinstance(node, IdentityNode) and node.kind == _AWS_PREFIXED_KINDS[kind]
+        return frozenset({name}) if found else frozenset()
+    if "*" not in ref and "?" not in ref:
+        return frozenset({ref})
+    return frozenset(i for i in design.aws_principals() if arn_matches(ref, i))
 
 
 def is_named_ref(ref: str) -> bool:
@@ -27,6 +52,8 @@ def identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
     """The identity node ids `ref` stands for (none when a service has no live workload and
     no designed identity)."""
     cluster = design.graph.cluster
+    if is_aws_ref(ref):
+        return _aws_identity_ids(design, ref)
     kind, colon, name = ref.partition(":")
     if colon and kind in _NAMED_KINDS:
         return frozenset({k8s_object_id(cluster, _NAMED_KINDS[kind], name)})
@@ -44,7 +71,7 @@ def identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
 
 def ref_namespace(design: DesignMap, ref: str) -> str | None:
     """The namespace a permission of `ref` applies in when it names none."""
-    if is_named_ref(ref):
+    if is_named_ref(ref) or is_aws_ref(ref):
         return None
     if "/" in ref:
         return ref.split("/", 1)[0]
@@ -52,6 +79,12 @@ def ref_namespace(design: DesignMap, ref: str) -> str | None:
 
 
 def runs_as(design: DesignMap, workload_id: str) -> str:
+    """The identity a workload's code holds: its `runs_as` edge (a ServiceAccount, an AWS
+    role), else the ServiceAccount its pods name."""
+    graph = design.graph.networkx
+    for _, target, key in graph.out_edges(workload_id, keys=True):
+        if key == EdgeType.RUNS_AS:
+            return str(target)
     node = design.graph.node(workload_id)
     assert isinstance(node, WorkloadNode)
     return k8s_object_id(
@@ -109,7 +142,22 @@ def display_identity(design: DesignMap, node_id: str) -> str:
         return f"{text} (service {service})" if service else text
     if isinstance(node, IdentityNode):
         where = f"{node.namespace}/" if node.namespace else ""
-        text = f"{node.kind} {where}{node.name}"
+        text = _AWS_DISPLAY.get(node.kind, node.kind) + f" {where}{node.name}"
+        if node.kind == "AWSAdministrator":
+            text = node.name  # every permission in account ...
+        if node.kind in ("IAMUser", "IAMRole"):
+            text += f" ({node.id})"
         services = services_of_identity(design, node_id)
         return f"{text} (service {', '.join(services)})" if services else text
     return node_id
+
+
+_AWS_DISPLAY = {
+    "IAMUser": "IAM user",
+    "IAMRole": "IAM role",
+    "AWSAccount": "AWS account",
+    "AWSPrincipal": "AWS principal",
+    "AWSService": "AWS service",
+    "FederatedProvider": "federated provider",
+    "Anyone": "anyone, Principal",
+}

@@ -10,6 +10,13 @@ A live grant is within the design when every verb, API group, resource and objec
 grants, where it grants them, is in one designed rule; `*` is only covered by `*`. Critical
 when the identity can also become an identity the design does not trust it with (see
 `drift.diff.trust`): the extra privilege is an escalation.
+
+AWS: every IAM user and role is judged (service-linked roles, which AWS itself defines, are
+not) against the `actions`/`resources` rules listed for it; what it may do to S3 objects (the
+`can` edges of `drift.aws.graph`) is within the design when one rule's action pattern matches
+the action and one of its resource patterns covers the bucket's objects as IAM would
+(`arn:aws:s3:::data/*`, `arn:aws:s3:::*`, `*`). A grant on every bucket is covered only by a
+pattern for every bucket.
 """
 
 from __future__ import annotations
@@ -17,20 +24,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from drift.aws.patterns import action_matches, arn_matches
 from drift.baseline.load import LoadedBaseline
-from drift.baseline.model import PermissionRule
+from drift.baseline.model import AwsPermissionRule, PermissionRule
 from drift.diff.design import DesignMap
 from drift.diff.identities import display_identity, identity_ids, ref_namespace, runs_as
 from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, listed
 from drift.findings import Finding, FindingKind, Severity
-from drift.model import CanEdge, EdgeType, IdentityNode, ResourceNode
+from drift.model import CanEdge, EdgeType, IdentityNode, NodeType, ResourceNode
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Designed:
     """One designed rule with the namespace it applies in when it names none."""
 
-    rule: PermissionRule
+    rule: PermissionRule | AwsPermissionRule
     home: str | None
     ref: str
 
@@ -64,11 +72,23 @@ def _judged(design: DesignMap) -> dict[str, list[_Designed]]:
                 judged.setdefault(account, []).extend(own)
     for identity_id in _cluster_wide_grantees(design):
         judged.setdefault(identity_id, [])
+    for identity_id in _aws_principals(design):
+        judged.setdefault(identity_id, [])
     for ref, rules in permissions.items():
         home = ref_namespace(design, ref)
         for identity_id in identity_ids(design, ref):
             judged[identity_id].extend(_Designed(rule=r, home=home, ref=ref) for r in rules)
     return judged
+
+
+def _aws_principals(design: DesignMap) -> list[str]:
+    return [
+        node.id
+        for node in design.graph.nodes(NodeType.IDENTITY)
+        if isinstance(node, IdentityNode)
+        and node.kind in ("IAMUser", "IAMRole")
+        and ":role/aws-service-role/" not in node.id
+    ]
 
 
 def _cluster_wide_grantees(design: DesignMap) -> set[str]:
@@ -110,6 +130,11 @@ def _extra_grants(
 
 def _covers(designed: _Designed, resource: ResourceNode, verb: str) -> bool:
     rule = designed.rule
+    aws_resource = resource.id.startswith("arn:")
+    if isinstance(rule, AwsPermissionRule):
+        return aws_resource and _aws_covers(rule, resource.id, verb)
+    if aws_resource:
+        return False
     if "*" not in rule.verbs and verb not in rule.verbs:
         return False
     if resource.non_resource:
@@ -127,6 +152,16 @@ def _covers(designed: _Designed, resource: ResourceNode, verb: str) -> bool:
     if resource.namespace is None:
         return False
     return resource.namespace in (rule.namespaces or ([designed.home] if designed.home else []))
+
+
+def _aws_covers(rule: AwsPermissionRule, bucket: str, action: str) -> bool:
+    """Whether the rule covers `action` on every object of `bucket` (a bucket ARN, or
+    `arn:aws:s3:::*` for every bucket: its `*` is matched as a character, so only patterns
+    whose bucket part is a wildcard cover it)."""
+    objects = f"{bucket}/*"
+    return any(action_matches(a, action) for a in rule.actions) and any(
+        arn_matches(r, objects) for r in rule.resources
+    )
 
 
 def _resource_covers(designed: list[str], resource: str) -> bool:

@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from drift.aws.patterns import arn_matches
 from drift.baseline.load import LoadedBaseline
+from drift.baseline.model import AwsPermissionRule
 from drift.blast import BlastRadius, PathKind, Step, blast_radius, shortest_path
 from drift.diff.design import DesignMap
 from drift.diff.flows import FlowIndex
@@ -35,6 +37,7 @@ from drift.model import (
     EdgeType,
     Evidence,
     IdentityNode,
+    ResourceNode,
     WorkloadNode,
 )
 
@@ -57,10 +60,12 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
     flows = FlowIndex(design)
     jewels = _crown_jewel_nodes(design)
     jewel_workloads = [j for j in jewels if isinstance(graph.node(j), WorkloadNode)]
+    jewel_buckets = [j for j in jewels if isinstance(graph.node(j), ResourceNode)]
     findings = []
     for service, members in sorted(design.members.items()):
         trusted = _designed_control(design, service)
         designed = _designed_reach(design, flows, trusted, jewel_workloads)
+        designed |= _designed_access(design, trusted, jewel_buckets)
         widened = [
             _Widened.of(design, radius, workload, trusted, designed, jewels) for workload in members
         ]
@@ -71,7 +76,7 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
 
 
 def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
-    """Crown jewels' workloads and identities -> the service."""
+    """Crown jewels' workloads, identities and AWS buckets -> the service."""
     found: dict[str, str] = {}
     for name, service in design.baseline.services.items():
         if service.crown_jewel:
@@ -79,6 +84,10 @@ def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
                 found[workload.id] = name
             for identity in identity_ids(design, name):
                 found.setdefault(identity, name)
+    for node_id, name in design.service_of.items():
+        node = design.graph.node(node_id)
+        if isinstance(node, ResourceNode) and design.baseline.services[name].crown_jewel:
+            found.setdefault(node_id, name)
     return found
 
 
@@ -139,7 +148,7 @@ class _Widened:
         reached = tuple(
             jewel
             for jewel in sorted(jewels)
-            if isinstance(graph.node(jewel), WorkloadNode)
+            if isinstance(graph.node(jewel), (WorkloadNode, ResourceNode))
             and jewel not in touches
             and radius.reaches(workload.id, jewel)
             and jewel not in designed_reach
@@ -231,6 +240,25 @@ def _designed_reach(
     }
 
 
+def _designed_access(design: DesignMap, trusted: set[str], buckets: Iterable[str]) -> set[str]:
+    """Those of `buckets` (crown jewels in S3) whose objects an identity the service may
+    become is designed to act on: one of its AWS permission rules names the bucket."""
+    if "*" in trusted:
+        return set(buckets)
+    rules = [
+        rule
+        for ref, listed_rules in design.baseline.permissions.items()
+        if ref in trusted or _any_covers(design, trusted, ref)
+        for rule in listed_rules
+        if isinstance(rule, AwsPermissionRule)
+    ]
+    return {
+        bucket
+        for bucket in buckets
+        if any(arn_matches(r, f"{bucket}/*") for rule in rules for r in rule.resources)
+    }
+
+
 def _path_step(design: DesignMap, step: Step) -> PathStep:
     return PathStep(
         source=design.subject(step.source),
@@ -251,6 +279,9 @@ def _step_evidence(design: DesignMap, step: Step) -> tuple[Evidence, ...]:
     node = design.graph.node(step.source)
     source = node.source if isinstance(node, WorkloadNode) else None
     account = design.graph.node(step.target)
+    if isinstance(account, IdentityNode) and account.kind == "IAMRole":
+        how = "its instance profile" if "EC2" in getattr(node, "kind", "") else "its role"
+        return (Evidence(text=f"runs as IAM role {account.name} ({how})", source=source),)
     where = (
         f"{account.namespace}/" if isinstance(account, IdentityNode) and account.namespace else ""
     )

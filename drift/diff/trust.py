@@ -2,7 +2,11 @@
 trust it with (an `assumes` edge no `trust` relation allows).
 
 Judged from ServiceAccounts and workloads (what runs in the cluster; people's Users and Groups
-are outside the design). One finding per source, naming every identity or workload it can
+are outside the design), and from every AWS principal: IAM users and roles, and those outside
+the account a trust policy lets in (another account, `*`, a service, a federated provider).
+In AWS, what a principal can newly become comes from trust policies and from privilege
+escalation (`drift.aws.escalation`): both are trust the design has to state.
+One finding per source, naming every identity or workload it can
 newly become; critical when one of them is a crown jewel or the step is unbounded (`bind`,
 `escalate`, `impersonate *`: any permission in its scope). Steps the inputs leave open (a
 binding to a role that is not in the input) are unknowns, not findings.
@@ -15,7 +19,13 @@ from collections.abc import Iterator
 
 from drift.baseline.load import LoadedBaseline
 from drift.diff.design import DesignMap
-from drift.diff.identities import covers, display_identity, runs_as, services_of_identity
+from drift.diff.identities import (
+    AWS_IDENTITY_KINDS,
+    covers,
+    display_identity,
+    runs_as,
+    services_of_identity,
+)
 from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, listed
 from drift.findings import Finding, FindingKind, Severity, Unknown
 from drift.model import AssumesEdge, EdgeType, IdentityNode, WorkloadNode
@@ -42,7 +52,9 @@ def _judged_source(design: DesignMap, node_id: str) -> bool:
     node = design.graph.node(node_id)
     if isinstance(node, WorkloadNode):
         return True
-    return isinstance(node, IdentityNode) and node.kind == "ServiceAccount"
+    return isinstance(node, IdentityNode) and (
+        node.kind == "ServiceAccount" or node.kind in AWS_IDENTITY_KINDS
+    )
 
 
 def trust_findings(
