@@ -229,8 +229,26 @@ def _sg_rules(label: str, raw: object, *, egress: bool, problems: list[str]) -> 
     for permission in mappings_of(raw):
         traffic, what = _sg_traffic(permission)
         base: dict[str, Any] = {"group": label, "egress": egress, "traffic": traffic, "label": what}
-        rules.extend(_sg_rule(base, key, entry, problems) for key, entry in _peers(permission))
+        bad = unreadable_ports(permission, ("FromPort", "ToPort"))
+        if bad:
+            problems.append(f"SecurityGroup {label}: {bad}")
+        for key, entry in _peers(permission):
+            rule = _sg_rule(base, key, entry, problems)
+            if bad and not rule.unreadable:
+                peer = rule.cidr or rule.peer_group or rule.prefix_list
+                rule = SgRule(**base, unreadable=f"{peer} ({bad})")
+            rules.append(rule)
     return tuple(rules)
+
+
+def unreadable_ports(holder: Mapping[str, Any], keys: tuple[str, str]) -> str | None:
+    """Why a port written in `holder` is not a number, or None. Such a rule cannot be read:
+    it is never taken as every port (allowing or denying them all)."""
+    for key in keys:
+        raw = holder.get(key)
+        if raw is not None and int_of(raw) is None:
+            return f"{key} {raw!r} is not a port"
+    return None
 
 
 _PEER_KEYS = (
@@ -315,11 +333,13 @@ def _nacl_entry(acl: str, obj: Mapping[str, Any], problems: list[str]) -> NaclEn
     protocol = protocol_of(obj.get("Protocol"))
     action = obj.get("RuleAction")
     readable = number is not None and action in ("allow", "deny") and cidr is not None
-    if readable and not isinstance(protocol, str):
+    bad_ports = unreadable_ports(mapping_of(obj.get("PortRange")), ("From", "To"))
+    if readable and not bad_ports and not isinstance(protocol, str):
         traffic, label, partial = _nacl_match(obj, protocol)
         why = None
     else:
         fields = f"{raw_cidr!r}, {obj.get('Protocol')!r}, {action!r}"
+        fields += f", {bad_ports}" if bad_ports else ""
         why = f"rule {obj.get('RuleNumber')!r} cannot be read ({fields})"
         problems.append(f"NetworkAcl {acl}: {why}")
         traffic, label, partial = protocol_traffic(None), "(unreadable)", frozenset()

@@ -202,6 +202,15 @@ def test_prefix_lists_are_unknown_until_their_entries_are_read():
     assert (read.scope, read.ports, read.sources) == (PUBLIC, tcp(443), ("192.0.2.0/24",))
 
 
+def test_a_group_port_that_is_not_a_number_is_unknown_never_every_port():
+    found = exposure(web({**SSH_WORLD, "FromPort": "ssh"}))
+    assert found is not None
+    assert (found.scope, found.ports, found.unknown) == (UNKNOWN, PortSet.empty(), tcp((1, 65535)))
+    assert read_network(web({**SSH_WORLD, "FromPort": "ssh"})).problems == (
+        "SecurityGroup sg-web (web): FromPort 'ssh' is not a port",
+    )
+
+
 # --- network ACLs --------------------------------------------------------------------------
 
 
@@ -228,6 +237,13 @@ def test_network_acl_denies_what_no_rule_allows():
     assert found is not None and found.ports == tcp(80)
     nothing = subnet_acl(entry(100, "deny"))
     assert exposure(web(SSH_WORLD, NetworkAcls=nothing)) is None
+
+
+def test_a_network_acl_port_that_is_not_a_number_neither_denies_nor_allows_every_port():
+    bad = {**entry(50, "deny", protocol="6"), "PortRange": {"From": "ssh", "To": 22}}
+    found = exposure(web(SSH_WORLD, HTTP_WORLD, NetworkAcls=subnet_acl(bad, entry(100, "allow"))))
+    assert found is not None
+    assert (found.scope, found.ports, found.unknown) == (UNKNOWN, PortSet.empty(), tcp(22, 80))
 
 
 def test_network_acl_rules_match_the_client_address():
