@@ -246,7 +246,10 @@ def test_a_database_is_published_on_its_port_only_when_publicly_accessible(
     assert isinstance(node, WorkloadNode)
     assert (node.kind, node.name, node.labels) == ("DBInstance", "orders", {"tier": "data"})
     edge = exposes(graph, node_id)
-    assert (edge.scope, edge.ports) == (PUBLIC, tcp(5432)) if accessible else edge is None
+    if accessible:
+        assert edge is not None and (edge.scope, edge.ports) == (PUBLIC, tcp(5432))
+    else:
+        assert edge is None
 
 
 def interface(eni: str, public_ip: str | None) -> dict[str, Any]:
