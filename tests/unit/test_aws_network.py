@@ -202,12 +202,20 @@ def test_prefix_lists_are_unknown_until_their_entries_are_read():
     assert (read.scope, read.ports, read.sources) == (PUBLIC, tcp(443), ("192.0.2.0/24",))
 
 
-def test_a_group_port_that_is_not_a_number_is_unknown_never_every_port():
-    found = exposure(web({**SSH_WORLD, "FromPort": "ssh"}))
+@pytest.mark.parametrize(
+    ("ports", "problem"),
+    [
+        ({"FromPort": "ssh"}, "FromPort 'ssh' is not a port"),
+        ({"ToPort": 2}, "FromPort 22 to ToPort 2 is not a port range"),
+        ({"ToPort": 70000}, "FromPort 22 to ToPort 70000 is not a port range"),
+    ],
+)
+def test_group_ports_that_cannot_be_read_are_unknown_never_every_port(ports, problem):
+    found = exposure(web({**SSH_WORLD, **ports}))
     assert found is not None
     assert (found.scope, found.ports, found.unknown) == (UNKNOWN, PortSet.empty(), tcp((1, 65535)))
-    assert read_network(web({**SSH_WORLD, "FromPort": "ssh"})).problems == (
-        "SecurityGroup sg-web (web): FromPort 'ssh' is not a port",
+    assert read_network(web({**SSH_WORLD, **ports})).problems == (
+        f"SecurityGroup sg-web (web): {problem}",
     )
 
 
