@@ -39,7 +39,6 @@ from typing import Any
 from drift.aws.arns import account_of
 from drift.aws.documents import AwsInput
 from drift.aws.function_urls import function_url_exposures
-from drift.aws.netdocs import NetworkDocument
 from drift.aws.netendpoints import Endpoint
 from drift.aws.netread import mapping_of, mappings_of, text_of
 from drift.aws.netresults import Exposure
@@ -80,7 +79,7 @@ def add_network(graph: SystemGraph, data: AwsInput) -> None:
     exposures: list[tuple[str, Exposure]] = []
     for document in data.network:
         if document.ec2 is not None:
-            exposures += _add_ec2(graph, data, document)
+            exposures += _add_ec2(graph, data, document.name, document.ec2)
     for document in data.network:  # after every function node, which URLs attach to
         if document.public is not None:
             exposures += _public(graph, document.public)
@@ -91,22 +90,21 @@ def add_network(graph: SystemGraph, data: AwsInput) -> None:
 
 
 def _add_ec2(
-    graph: SystemGraph, data: AwsInput, document: NetworkDocument
+    graph: SystemGraph, data: AwsInput, where: str, ec2: Mapping[str, Any]
 ) -> list[tuple[str, Exposure]]:
-    assert document.ec2 is not None
-    network = read_network(document.ec2)
-    graph.notes.extend(f"{document.name}: {p}" for p in network.problems)
+    network = read_network(ec2)
+    graph.notes.extend(f"{where}: {p}" for p in network.problems)
     exposures = {e.target_id: e for e in internet_exposures(network)}
-    raw = _raw_objects(document.ec2)
+    raw = _raw_objects(ec2)
     for endpoint in sorted(network.endpoints.values(), key=lambda e: e.id):
         if endpoint.kind == "network-interface" and endpoint.id not in exposures:
             continue
         obj = raw.get((endpoint.kind, _resource_id(endpoint)), {})
         node = _workload(endpoint.id, _KINDS[endpoint.kind], _resource_id(endpoint, obj), obj)
-        if _add(graph, node, document.name) and endpoint.kind == "instance":
-            _instance_role(graph, data, node, obj, document.name)
-    for function in mappings_of(document.ec2.get("LambdaFunctions")):
-        _add_function(graph, data, function, document.name)
+        if _add(graph, node, where) and endpoint.kind == "instance":
+            _instance_role(graph, data, node, obj, where)
+    for function in mappings_of(ec2.get("LambdaFunctions")):
+        _add_function(graph, data, function, where)
     return [(target, exposure) for target, exposure in sorted(exposures.items())]
 
 

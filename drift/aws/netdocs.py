@@ -150,7 +150,9 @@ class Split:
 def _ec2_part(network: Mapping[str, Any]) -> dict[str, Any]:
     part: dict[str, Any] = {k: v for k, v in network.items() if k in EC2_SECTIONS or k == "Region"}
     if "Reservations" in network:
-        part["Instances"] = [*part.get("Instances", []), *_flattened(network["Reservations"])]
+        listed = part.get("Instances")
+        listed = listed if isinstance(listed, list) else []
+        part["Instances"] = [*listed, *_flattened(network["Reservations"])]
     listeners = network.get("Listeners")
     if isinstance(listeners, Mapping):  # by load balancer ARN: as listeners naming theirs
         listeners = [
@@ -165,12 +167,13 @@ def _ec2_part(network: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _flattened(reservations: Any) -> list[Any]:
+    """DescribeInstances' instances out of their reservations, each with its owner."""
     found = []
     for reservation in reservations if isinstance(reservations, list) else []:
-        owner = reservation.get("OwnerId") if isinstance(reservation, Mapping) else None
-        for instance in (
-            (reservation.get("Instances") or []) if isinstance(reservation, Mapping) else []
-        ):
+        if not isinstance(reservation, Mapping):
+            continue
+        owner, listed = reservation.get("OwnerId"), reservation.get("Instances")
+        for instance in listed if isinstance(listed, list) else []:
             if isinstance(instance, Mapping) and owner and "OwnerId" not in instance:
                 instance = {**instance, "OwnerId": owner}
             found.append(instance)
@@ -342,7 +345,11 @@ def _with_policyless_functions(public: dict[str, Any]) -> dict[str, Any]:
     policies, urls = public.get("LambdaFunctionPolicies"), public.get("LambdaFunctionUrlConfigs")
     if not isinstance(policies, list) or not isinstance(urls, list):
         return public
-    named = {p.get("FunctionName") for p in policies if isinstance(p, Mapping)}
+    named = {
+        n
+        for p in policies
+        if isinstance(p, Mapping) and isinstance(n := p.get("FunctionName"), str)
+    }
     missing = {
         name
         for u in urls

@@ -451,3 +451,31 @@ def test_the_same_documents_twice_give_the_same_graph() -> None:
     once, twice = graph_of(document), graph_of(document, copy.deepcopy(document))
     assert sorted(n.id for n in twice.nodes()) == sorted(n.id for n in once.nodes())
     assert len(list(twice.edges())) == len(list(once.edges()))
+
+
+def leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in leaves(v, (*path, k))] or [path]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in leaves(v, (*path, i))] or [path]
+    return [path]
+
+
+@pytest.mark.parametrize("bad", [7, "x", {"a": 1}])
+def test_any_field_of_a_wrong_type_gives_one_line_problems_or_a_graph_never_a_crash(
+    bad: Any,
+) -> None:
+    document = collector_snapshot()
+    document["accounts"][0]["regions"]["eu-west-1"]["ec2Network"]["LoadBalancers"] = [
+        load_balancer("internet-facing")
+    ]
+    for path in leaves(document):
+        changed = copy.deepcopy(document)
+        holder = changed
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = bad
+        try:
+            graph_of(changed)
+        except AwsInputError as exc:
+            assert all("\n" not in p and p.startswith("doc0.json: ") for p in exc.problems)
