@@ -117,7 +117,8 @@ def _outcome(source: str, index: int, scope: Any) -> ScopeOutcome:
     if (
         not isinstance(scope, dict)
         or not isinstance(scope.get("scope"), str)
-        or scope.get("status") not in statuses
+        or not isinstance(scope.get("status"), str)
+        or scope["status"] not in statuses
     ):
         known = ", ".join(statuses)
         raise InputError([f"{source}: scopes[{index}]: needs a scope name and a status ({known})"])

@@ -9,6 +9,10 @@ Files are told apart by their top-level fields:
   `SecretsManagerResourcePolicies`, `SNSTopicPolicies`, `ResourcePolicies`;
 - `ServiceControlPolicies`.
 
+Network documents (EC2, RDS and ELBv2 `Describe*` answers, public-access blocks, function
+URLs) and collector snapshots are split by `drift.aws.netdocs`: their IAM parts are read here,
+the rest travels in `AwsInput.network` to the network and public-access semantics.
+
 A managed policy defined twice keeps the copy of a file that also lists principals (what the
 account holds) over one from a policy set; otherwise the first file given wins. Every problem
 of every file is reported at once (`AwsInputError`), one line each naming the file and path.
@@ -21,12 +25,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from drift.aws.arns import account_of
 from drift.aws.jsonread import JsonPath, JsonReader
+from drift.aws.netdocs import NetworkDocument, Split
 from drift.aws.policy import PolicyDocument, PolicyKind, read_policy
 from drift.aws.resources import (
     RESOURCE_SECTIONS,
@@ -123,6 +128,7 @@ class AwsInput:
     scps: Mapping[str, tuple[ScpLevel, ...]]  # by account
     resource_policies_given: bool = False
     notes: tuple[str, ...] = ()
+    network: tuple[NetworkDocument, ...] = ()  # what drift.aws.graph_network reads
 
     @functools.cached_property
     def accounts(self) -> frozenset[str]:
@@ -147,15 +153,18 @@ def read_aws_files(paths: Sequence[str | Path]) -> AwsInput:
 
 def read_aws_documents(documents: Sequence[tuple[str, Any]]) -> AwsInput:
     """The same from parsed JSON values, each with the name problems should give it."""
+    split = Split()
+    readers = [JsonReader(name=name) for name, _ in documents]
+    for reader, (_, raw) in zip(readers, documents, strict=True):
+        split.add(reader, raw, _TOP_LEVEL)
     builder = _Builder()
-    problems: list[str] = []
-    for name, raw in documents:
-        reader = JsonReader(name=name)
-        builder.read(reader, raw)
-        problems.extend(reader.problems)
+    for reader, part in split.iam:  # each part's problems go to its file's reader
+        builder.read(reader, part)
+    problems = [problem for reader in readers for problem in reader.problems]
     if problems:
         raise AwsInputError(problems)
-    return builder.finish()
+    data = builder.finish()
+    return replace(data, notes=(*split.notes, *data.notes), network=split.documents())
 
 
 @dataclass

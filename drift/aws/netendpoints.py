@@ -112,11 +112,11 @@ def read_endpoints(doc: Mapping[str, Any], objects: NetworkObjects) -> tuple[End
     attached = _by_instance(interfaces)
     instances = mappings_of(doc.get("Instances"))
     found = [_instance(ctx, i, attached) for i in instances]
-    listed = {i.get("InstanceId") for i in instances}
+    listed = {text_of(i.get("InstanceId")) for i in instances}
     found += [
         _standalone(ctx, i)
         for i in interfaces
-        if mapping_of(i.get("Attachment")).get("InstanceId") not in listed
+        if text_of(mapping_of(i.get("Attachment")).get("InstanceId")) not in listed
     ]
     found += [_database(ctx, d) for d in mappings_of(doc.get("DBInstances"))]
     listeners = _listeners(doc.get("Listeners"))
@@ -362,7 +362,8 @@ def _load_balancer(
     arn = text_of(obj.get("LoadBalancerArn")) or f"elb:{obj.get('LoadBalancerName')}"
     name = f"load balancer {obj.get('LoadBalancerName') or arn}"
     vpc_id = text_of(obj.get("VpcId"))
-    groups = tuple(g for g in obj.get("SecurityGroups") or () if isinstance(g, str))
+    listed = obj.get("SecurityGroups")
+    groups = tuple(g for g in listed if isinstance(g, str)) if isinstance(listed, list) else ()
     # A Network Load Balancer may have no security groups; then they filter nothing.
     filtered = bool(groups) or obj.get("Type") not in ("network", "gateway")
     reasons = () if groups or not filtered else (f"{name} lists no security groups",)

@@ -227,10 +227,40 @@ def _groups(raw: object, problems: list[str]) -> dict[str, SecurityGroup]:
 def _sg_rules(label: str, raw: object, *, egress: bool, problems: list[str]) -> tuple[SgRule, ...]:
     rules: list[SgRule] = []
     for permission in mappings_of(raw):
-        traffic, what = _sg_traffic(permission)
+        protocol = protocol_of(permission.get("IpProtocol"))
+        bad = unreadable_ports(permission, ("FromPort", "ToPort"), protocol)
+        # Unreadable ports: what the rule may admit is every port of its protocol.
+        traffic, what = _sg_traffic(
+            {"IpProtocol": permission.get("IpProtocol")} if bad else permission
+        )
         base: dict[str, Any] = {"group": label, "egress": egress, "traffic": traffic, "label": what}
-        rules.extend(_sg_rule(base, key, entry, problems) for key, entry in _peers(permission))
+        if bad:
+            problems.append(f"SecurityGroup {label}: {bad}")
+        for key, entry in _peers(permission):
+            rule = _sg_rule(base, key, entry, problems)
+            if bad and not rule.unreadable:
+                peer = rule.cidr or rule.peer_group or rule.prefix_list
+                rule = SgRule(**base, unreadable=f"{peer} ({bad})")
+            rules.append(rule)
     return tuple(rules)
+
+
+def unreadable_ports(
+    holder: Mapping[str, Any], keys: tuple[str, str], protocol: int | str | None
+) -> str | None:
+    """Why the ports written in `holder` (`keys`: first, last) cannot be read, or None: a
+    value that is not a number, or for TCP and UDP a range that is none (`-1`, every port,
+    aside). Such a rule is never taken as every port (allowing or denying them all)."""
+    for key in keys:
+        raw = holder.get(key)
+        if raw is not None and int_of(raw) is None:
+            return f"{key} {raw!r} is not a port"
+    low, high = (int_of(holder.get(k)) for k in keys)
+    if low is None or high is None or low < 0 or protocol not in (TCP, UDP):
+        return None
+    if not low <= high <= 65535:
+        return f"{keys[0]} {low} to {keys[1]} {high} is not a port range"
+    return None
 
 
 _PEER_KEYS = (
@@ -315,11 +345,13 @@ def _nacl_entry(acl: str, obj: Mapping[str, Any], problems: list[str]) -> NaclEn
     protocol = protocol_of(obj.get("Protocol"))
     action = obj.get("RuleAction")
     readable = number is not None and action in ("allow", "deny") and cidr is not None
-    if readable and not isinstance(protocol, str):
+    bad_ports = unreadable_ports(mapping_of(obj.get("PortRange")), ("From", "To"), protocol)
+    if readable and not bad_ports and not isinstance(protocol, str):
         traffic, label, partial = _nacl_match(obj, protocol)
         why = None
     else:
         fields = f"{raw_cidr!r}, {obj.get('Protocol')!r}, {action!r}"
+        fields += f", {bad_ports}" if bad_ports else ""
         why = f"rule {obj.get('RuleNumber')!r} cannot be read ({fields})"
         problems.append(f"NetworkAcl {acl}: {why}")
         traffic, label, partial = protocol_traffic(None), "(unreadable)", frozenset()

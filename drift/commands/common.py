@@ -77,16 +77,18 @@ def _check_cluster(_ctx: click.Context, _param: click.Parameter, value: str) -> 
 
 
 def aws_file_option(func: F) -> F:
-    """--aws-file: saved AWS documents joined to the model (IAM, trust, buckets, IRSA)."""
+    """--aws-file: saved AWS documents joined to the model (IAM, trust, buckets, IRSA,
+    compute and what the internet reaches)."""
     return click.option(
         "--aws-file",
         "aws_files",
         multiple=True,
         metavar="FILE",
         type=click.Path(exists=True, dir_okay=False),
-        help="IAM authorization details, resource policies or the AWS managed policy set "
-        "(JSON; repeatable): IAM principals, role trust, buckets and the ServiceAccounts' "
-        "roles join the model.",
+        help="IAM authorization details, resource policies, the AWS managed policy set, "
+        "EC2/RDS/ELBv2 Describe output or a collector snapshot (JSON; repeatable): IAM "
+        "principals, role trust, buckets, the ServiceAccounts' roles, AWS compute and what "
+        "the internet reaches join the model.",
     )(func)
 
 

@@ -202,6 +202,23 @@ def test_prefix_lists_are_unknown_until_their_entries_are_read():
     assert (read.scope, read.ports, read.sources) == (PUBLIC, tcp(443), ("192.0.2.0/24",))
 
 
+@pytest.mark.parametrize(
+    ("ports", "problem"),
+    [
+        ({"FromPort": "ssh"}, "FromPort 'ssh' is not a port"),
+        ({"ToPort": 2}, "FromPort 22 to ToPort 2 is not a port range"),
+        ({"ToPort": 70000}, "FromPort 22 to ToPort 70000 is not a port range"),
+    ],
+)
+def test_group_ports_that_cannot_be_read_are_unknown_never_every_port(ports, problem):
+    found = exposure(web({**SSH_WORLD, **ports}))
+    assert found is not None
+    assert (found.scope, found.ports, found.unknown) == (UNKNOWN, PortSet.empty(), tcp((1, 65535)))
+    assert read_network(web({**SSH_WORLD, **ports})).problems == (
+        f"SecurityGroup sg-web (web): {problem}",
+    )
+
+
 # --- network ACLs --------------------------------------------------------------------------
 
 
@@ -228,6 +245,13 @@ def test_network_acl_denies_what_no_rule_allows():
     assert found is not None and found.ports == tcp(80)
     nothing = subnet_acl(entry(100, "deny"))
     assert exposure(web(SSH_WORLD, NetworkAcls=nothing)) is None
+
+
+def test_a_network_acl_port_that_is_not_a_number_neither_denies_nor_allows_every_port():
+    bad = {**entry(50, "deny", protocol="6"), "PortRange": {"From": "ssh", "To": 22}}
+    found = exposure(web(SSH_WORLD, HTTP_WORLD, NetworkAcls=subnet_acl(bad, entry(100, "allow"))))
+    assert found is not None
+    assert (found.scope, found.ports, found.unknown) == (UNKNOWN, PortSet.empty(), tcp(22, 80))
 
 
 def test_network_acl_rules_match_the_client_address():
