@@ -3,6 +3,7 @@
 Fires when a designed service runs on the `default` ServiceAccount (every other pod of the
 namespace shares it), runs as another account than its designed identity, shares a
 ServiceAccount with another service, or mounts an API token the design says it needs none of.
+Kubernetes workloads only: an AWS resource's role is judged by the trust and privilege rules.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from drift.baseline.load import LoadedBaseline
-from drift.diff.design import DesignMap, service_subject
+from drift.diff.design import DesignMap, is_aws_resource, service_subject
 from drift.findings import Finding, FindingKind, Severity
 from drift.ids import k8s_object_id
 from drift.model import Evidence, WorkloadNode
@@ -21,7 +22,8 @@ def identity_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding
     findings: list[Finding] = []
     for name, members in sorted(design.members.items()):
         for workload in members:
-            findings.extend(_account_findings(design, loaded, name, workload))
+            if not is_aws_resource(workload):
+                findings.extend(_account_findings(design, loaded, name, workload))
     findings.extend(_shared_accounts(design, loaded))
     return findings
 
@@ -112,7 +114,7 @@ def _shared_accounts(design: DesignMap, loaded: LoadedBaseline) -> Iterator[Find
     users: dict[str, dict[str, WorkloadNode]] = defaultdict(dict)
     for name, members in design.members.items():
         for workload in members:
-            if workload.service_account != "default":
+            if workload.service_account != "default" and not is_aws_resource(workload):
                 users[_account_id(design, workload)].setdefault(name, workload)
     for account, services in sorted(users.items()):
         if len(services) < 2 or _designed_shared(design, account, services):
