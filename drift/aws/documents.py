@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from drift.aws.arns import account_of
+from drift.aws.eks import EksInput
 from drift.aws.jsonread import JsonPath, JsonReader
 from drift.aws.policy import PolicyDocument, PolicyKind, read_policy
 from drift.aws.resources import (
@@ -123,6 +124,7 @@ class AwsInput:
     scps: Mapping[str, tuple[ScpLevel, ...]]  # by account
     resource_policies_given: bool = False
     notes: tuple[str, ...] = ()
+    eks: EksInput = field(default_factory=EksInput)  # from a snapshot (drift.aws.snapshot)
 
     @functools.cached_property
     def accounts(self) -> frozenset[str]:
