@@ -1,6 +1,8 @@
 """One monitoring cycle per target: collect → build → diff → lifecycle → store → notify.
 
 `run_once` reads like DESIGN.md's diagram. Every step but collecting and storing is pure.
+A target's sources (a cluster, AWS accounts, or both joined) are read through collector
+plugins, and their scopes judged together.
 A collection that failed stores a failed run and touches no finding; one that is incomplete
 leaves what it could not see unverifiable (see `drift.lifecycle`). Once a cycle is committed
 its batch of events goes to `notify` (a `Dispatcher.submit`, which only queues: see

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from builders import deployment, inventory, namespace
 
@@ -18,6 +19,7 @@ from drift.blast import blast_radius
 from drift.build import build_graph
 from drift.collect import ReadOptions
 from drift.diff.radius import is_certain
+from drift.export import dumps_json, graph_to_json
 from drift.k8s.inventory import Inventory
 from drift.model import AssumesEdge, EdgeType, IdentityNode, SystemGraph
 from drift.pipeline import collect_manifests, model_of
@@ -30,6 +32,9 @@ SA = "k8s:c/shop/ServiceAccount/cart"
 POD = "k8s:c/shop/Deployment/cart"
 PODS = "pods.eks.amazonaws.com"
 BUCKET = "arn:aws:s3:::carts"
+GRAPH_SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "graph-v1.schema.json").read_text()
+)
 
 
 def arn(name: str, account: str = ACCOUNT) -> str:
@@ -328,3 +333,23 @@ def test_an_irsa_annotation_the_trust_refuses_is_a_misbinding_naming_where_it_is
     assert annotation.source.file.endswith("sa.yaml")
     assert trust.text == f"trust policy of {CART} #0"
     assert any("annotated with role" in n for n in model.graph.notes)  # the note stays
+
+
+def test_misbindings_are_in_the_graph_json_and_valid_against_its_schema(tmp_path: Path) -> None:
+    (tmp_path / "sa.yaml").write_text(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: cart\n  namespace: shop\n"
+        f"  annotations: {{eks.amazonaws.com/role-arn: '{CART}'}}\n"
+    )
+    collection = collect_manifests([str(tmp_path)], ReadOptions())
+    refused = data(role("cart", pods(["sts:AssumeRole"])), associations=(association(),))
+    graph = model_of(collection, cluster="c", aws=refused).graph
+    output = graph_to_json(graph)
+    jsonschema.validate(output, GRAPH_SCHEMA)
+    assert json.loads(dumps_json(graph)) == output
+    assert [(m["source"], m["via"]) for m in output["misbindings"]] == [
+        (SA, "Pod Identity association a-1"),
+        (SA, "annotation eks.amazonaws.com/role-arn"),
+    ]
+    annotation = output["misbindings"][1]["evidence"][0]
+    assert annotation["source"]["line"] == 6 and annotation["source"]["file"].endswith("sa.yaml")
+    assert "misbindings" not in graph_to_json(joined(data(role("cart", pods()))))
