@@ -113,14 +113,13 @@ def _edge(
             _misbound(graph, node_id, association, *refused)
         return None
     final = hops[-1][0]
-    then = f", then role {final}" if final != role else ""
+    roles = " then ".join(arn for arn, _ in hops)
     return AssumesEdge(
         source=node_id,
         target=final,
         via=f"EKS Pod Identity association {association.id} of cluster "
         f"{association.cluster_name}: ServiceAccount {association.namespace}/"
-        f"{association.service_account} gets role {role}{then}, per the trust "
-        f"polic{'ies' if then else 'y'}",
+        f"{association.service_account} gets role {roles}, as the role's trust allows",
         evidence=(_association_evidence(association), *(e for _, h in hops for e in h.evidence)),
         certain=mine and all(h.admits is True for _, h in hops),
     )
@@ -191,9 +190,11 @@ def chained(evaluator: Evaluator, association: PodIdentityAssociation) -> Hop:
     context = {"sts:ExternalId": (association.external_id,)} if association.external_id else {}
     answers = [evaluator.can(role, a, target, context) for a in needed_actions(association)]
     decisions = {a.decision for a in answers}
-    admits: Truth = (
-        False if Decision.DENY in decisions else (True if decisions == {Decision.ALLOW} else None)
-    )
+    admits: Truth = None  # some answer is conditional
+    if Decision.DENY in decisions:
+        admits = False
+    elif decisions == {Decision.ALLOW}:
+        admits = True
     reasons = [
         f"{a.action} by {role}: {a.decision}" + (f" ({'; '.join(a.reasons)})" if a.reasons else "")
         for a in answers
