@@ -38,7 +38,8 @@ class ScopeOutcome:
 
 @dataclass(frozen=True, kw_only=True)
 class Collection:
-    """One collection of a Kubernetes source.
+    """One collection of a Kubernetes source (or of a target: `drift.pipeline.joined` adds
+    the outcomes of its AWS scopes, so every scope of the target is judged together).
 
     `objects` hold only the kinds the model reads, sorted by (group, kind, namespace, name),
     without duplicates; `skipped_kinds` counts the others by `group/kind` (`kind` for core).

@@ -16,6 +16,7 @@ from drift.model import (
     Edge,
     ExposesEdge,
     IdentityNode,
+    Misbinding,
     NetworkNode,
     Node,
     ResourceNode,
@@ -30,11 +31,31 @@ GRAPH_SCHEMA_ID = "design-drift/graph/v1"
 def graph_to_json(graph: SystemGraph) -> dict[str, Any]:
     nodes = sorted(graph.nodes(), key=lambda n: n.id)
     edges = sorted(graph.edges(), key=lambda e: (str(e.type), e.source, e.target))
-    return {
+    out: dict[str, Any] = {
         "schema": GRAPH_SCHEMA_ID,
         "cluster": graph.cluster,
         "nodes": [node_to_json(n) for n in nodes],
         "edges": [edge_to_json(e) for e in edges],
+    }
+    if graph.misbindings:  # only when there are any: older consumers see the same document
+        found = sorted(graph.misbindings, key=lambda m: (m.source, m.target, m.via))
+        out["misbindings"] = [misbinding_to_json(m) for m in found]
+    return out
+
+
+def misbinding_to_json(misbinding: Misbinding) -> dict[str, Any]:
+    evidence = []
+    for item in misbinding.evidence:
+        entry: dict[str, Any] = {"text": item.text}
+        if item.source is not None:
+            entry["source"] = item.source.to_json()
+        evidence.append(entry)
+    return {
+        "source": misbinding.source,
+        "target": misbinding.target,
+        "via": misbinding.via,
+        "reason": misbinding.reason,
+        "evidence": evidence,
     }
 
 
@@ -48,8 +69,9 @@ def dumps_json(graph: SystemGraph) -> str:
         f'  "schema": {encode(data["schema"])},',
         f'  "cluster": {encode(data["cluster"])},',
     ]
-    for name, last in (("nodes", False), ("edges", True)):
-        items = data[name]
+    sections = [name for name in ("nodes", "edges", "misbindings") if name in data]
+    for name in sections:
+        items, last = data[name], name == sections[-1]
         lines.append(f'  "{name}": [' if items else f'  "{name}": []' + ("" if last else ","))
         lines.extend(f"    {encode(item)}," for item in items[:-1])
         if items:

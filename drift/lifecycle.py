@@ -3,16 +3,19 @@
 A finding seen this run is new (first time, or again after it was resolved) or open. A
 finding open before and not seen now is resolved only when every scope it depends on was
 collected this run; otherwise it stays open as unverifiable. A forbidden or failed list call
-must never look like "the problem went away".
+must never look like "the problem went away". The scopes a finding depends on: the Kubernetes
+kinds its kind is judged from, and the AWS scopes of the services its kind reads and of the
+accounts its subjects belong to (`drift.aws.unverifiable`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from drift.aws.unverifiable import AwsScope, aws_scope, depends_on
 from drift.collect import ScopeOutcome, ScopeStatus
 from drift.findings import CheckResult, Finding, FindingKind
 from drift.k8s.kinds import (
@@ -49,8 +52,49 @@ SCOPES_BEHIND: dict[FindingKind, frozenset[GroupKind] | None] = {
 }
 
 
+# The AWS services whose data each finding kind is judged from, whatever its subjects (a
+# finding about an AWS id also depends on its account's scopes: `drift.aws.unverifiable`);
+# None: every service. Trust relations run through role trust policies (IAM) and Pod Identity
+# associations (EKS); the other kinds read no AWS data yet.
+AWS_SERVICES_BEHIND: dict[FindingKind, frozenset[str] | None] = {
+    FindingKind.FLOW: frozenset(),
+    FindingKind.NO_DEFAULT_DENY: frozenset(),
+    FindingKind.SHARED_IDENTITY: frozenset(),
+    FindingKind.EXPOSURE_WIDENED: frozenset(),
+    FindingKind.INVENTORY_UNKNOWN: frozenset(),
+    FindingKind.INVENTORY_MISSING: frozenset(),
+    FindingKind.UNAUTHENTICATED: frozenset(),
+    FindingKind.PRIVILEGE_WIDENED: frozenset(),
+    FindingKind.TRUST_RELATION: frozenset({"iam", "eks"}),
+    FindingKind.BLAST_RADIUS_WIDENED: None,
+}
+
 _KINDS = {str(k): k for k in FindingKind}
 _KIND_SCOPE = re.compile(r"^(?:([a-z0-9][-a-z0-9.]*)/)?([A-Z][A-Za-z0-9]*)$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Uncollected:
+    """What a collection could not read: Kubernetes kinds, AWS scopes, and whether some other
+    scope (a file, a source as a whole) failed, which leaves every finding unverifiable."""
+
+    kinds: frozenset[GroupKind] = frozenset()
+    aws: tuple[AwsScope, ...] = ()
+    whole: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.kinds or self.aws or self.whole)
+
+    def behind(self, kind: str, subjects: Sequence[str]) -> list[str]:
+        """The scopes not collected that a finding of `kind` about `subjects` depends on."""
+        known = _KINDS.get(kind)
+        kinds = SCOPES_BEHIND.get(known) if known is not None else None
+        services = AWS_SERVICES_BEHIND.get(known) if known is not None else None
+        found = sorted(
+            f"{g}/{k}" if g else k for g, k in self.kinds if kinds is None or (g, k) in kinds
+        )
+        found += [str(s) for s in self.aws if depends_on(s, services, subjects)]
+        return found
 
 
 def scope_kind(outcome: ScopeOutcome) -> GroupKind | None:
@@ -62,31 +106,29 @@ def scope_kind(outcome: ScopeOutcome) -> GroupKind | None:
     return None if match is None else (match.group(1) or "", match.group(2))
 
 
-def uncollected(outcomes: Iterable[ScopeOutcome]) -> tuple[frozenset[GroupKind], bool]:
-    """The kinds whose scope was not collected, and whether some other scope (a file, a
-    source as a whole) failed, which leaves every finding unverifiable."""
+def uncollected(outcomes: Iterable[ScopeOutcome]) -> Uncollected:
+    """The kinds and AWS scopes that were not collected, and whether anything else was not."""
     kinds: set[GroupKind] = set()
+    aws: list[AwsScope] = []
     whole = False
     for outcome in outcomes:
         if outcome.status in _COLLECTED:
             continue
         kind = scope_kind(outcome)
-        if kind is None:
-            whole = True
-        else:
+        scope = aws_scope(outcome.scope) if kind is None else None
+        if kind is not None:
             kinds.add(kind)
-    return frozenset(kinds), whole
+        elif scope is not None:
+            aws.append(scope)
+        else:
+            whole = True
+    return Uncollected(kinds=frozenset(kinds), aws=tuple(sorted(set(aws))), whole=whole)
 
 
-def verifiable(kind: str, missing: frozenset[GroupKind], whole: bool) -> bool:
-    """Whether a finding of `kind` could have been seen with what was collected."""
-    if whole:
-        return False
-    known = _KINDS.get(kind)
-    behind = SCOPES_BEHIND.get(known) if known is not None else None
-    if behind is None:
-        return not missing
-    return not (behind & missing)
+def verifiable(kind: str, subjects: Sequence[str], missing: Uncollected) -> bool:
+    """Whether a finding of `kind` about `subjects` could have been seen with what was
+    collected."""
+    return not missing.whole and not missing.behind(kind, subjects)
 
 
 def next_states(
@@ -99,7 +141,7 @@ def next_states(
     outcomes: Sequence[ScopeOutcome],
 ) -> list[FindingState]:
     """Every finding state this run changes: the ones seen, and the open ones not seen."""
-    missing, whole = uncollected(outcomes)
+    missing = uncollected(outcomes)
     seen = {f.fingerprint: f for f in result.findings}
     states = [
         _seen(target, run_id, now, finding, previous.get(fingerprint))
@@ -108,7 +150,7 @@ def next_states(
     for fingerprint, earlier in sorted(previous.items()):
         if fingerprint in seen or earlier.status not in OPEN_STATUSES:
             continue
-        if verifiable(earlier.kind, missing, whole):
+        if verifiable(earlier.kind, earlier.subjects, missing):
             states.append(
                 replace(earlier, status=FindingStatus.RESOLVED, resolved_at=now, run_id=run_id)
             )
@@ -161,21 +203,20 @@ def _evidence(text: str, source: object) -> dict[str, object]:
 def withhold_unverifiable(result: CheckResult, outcomes: Sequence[ScopeOutcome]) -> CheckResult:
     """The result without findings judged from data that was not collected.
 
-    Without the NetworkPolicy list every pod looks open, and without the Deployments every
-    designed service looks missing: such findings would be false. They are withheld (and a
-    note says how many); the lifecycle keeps their earlier versions unverifiable.
+    Without the NetworkPolicy list every pod looks open, without the Deployments every
+    designed service looks missing, and without a role's trust policy a ServiceAccount's step
+    to it looks gone: such findings would be false. They are withheld (and a note says how
+    many, and which scopes behind them were not collected); the lifecycle keeps their earlier
+    versions unverifiable.
     """
-    missing, whole = uncollected(outcomes)
-    if not missing and not whole:
+    missing = uncollected(outcomes)
+    if not missing:
         return result
-    kept = tuple(f for f in result.findings if verifiable(str(f.kind), missing, whole))
-    withheld = len(result.findings) - len(kept)
+    kept = tuple(f for f in result.findings if verifiable(str(f.kind), f.subjects, missing))
+    withheld = [f for f in result.findings if f not in kept]
     if not withheld:
         return result
-    what = (
-        "the whole source"
-        if whole
-        else ", ".join(sorted(f"{g}/{k}" if g else k for g, k in missing))
-    )
-    note = f"{withheld} finding(s) withheld: judged from data not collected ({what})"
+    behind = {s: None for f in withheld for s in missing.behind(str(f.kind), f.subjects)}
+    what = "the whole source" if missing.whole else ", ".join(behind)
+    note = f"{len(withheld)} finding(s) withheld: judged from data not collected ({what})"
     return replace(result, findings=kept, notes=(*result.notes, note))

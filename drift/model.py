@@ -236,6 +236,24 @@ class ExposesEdge:
 Edge = ConnectsEdge | RunsAsEdge | CanEdge | AssumesEdge | ExposesEdge
 
 
+@dataclass(frozen=True, kw_only=True)
+class Misbinding:
+    """A ServiceAccount bound to an IAM role whose trust policy refuses it: the cluster (an
+    IRSA annotation) or EKS (a Pod Identity association) hands its pods that role, and AWS
+    will not let them assume it. No `assumes` edge: this is a record of the mismatch.
+
+    `source` is the ServiceAccount node id, `target` the role ARN, `via` the binding in one
+    line (`annotation eks.amazonaws.com/role-arn`, `Pod Identity association <id>`),
+    `reason` why the trust refuses it, `evidence` the binding and the trust policy, with
+    where the binding was written when known."""
+
+    source: str
+    target: str
+    via: str
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+
+
 class GraphError(ValueError):
     """The builder tried to make a graph the model forbids (a bug, not bad input)."""
 
@@ -249,6 +267,9 @@ class SystemGraph:
         # For a person: what the model could not place (a published Service with no
         # selector...). Reported with every check; never a reason to drop anything.
         self.notes: list[str] = []
+        # Bindings of ServiceAccounts to IAM roles that the roles' trust refuses (see
+        # `Misbinding`); each also has a note.
+        self.misbindings: list[Misbinding] = []
 
     def add_node(self, node: Node) -> None:
         existing = self._graph.nodes.get(node.id)

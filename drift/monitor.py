@@ -1,6 +1,8 @@
 """One monitoring cycle per target: collect → build → diff → lifecycle → store → notify.
 
 `run_once` reads like DESIGN.md's diagram. Every step but collecting and storing is pure.
+A target's sources (a cluster, AWS accounts, or both joined) are read through collector
+plugins, and their scopes judged together.
 A collection that failed stores a failed run and touches no finding; one that is incomplete
 leaves what it could not see unverifiable (see `drift.lifecycle`). Once a cycle is committed
 its batch of events goes to `notify` (a `Dispatcher.submit`, which only queues: see
@@ -16,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from drift.aws.documents import AwsInput
 from drift.baseline.approval import judged_baseline
 from drift.collect import Collection, KubernetesCollector, ReadOptions, ScopeStatus
 from drift.errors import DriftError
@@ -23,7 +26,14 @@ from drift.findings import CheckResult
 from drift.lifecycle import next_states
 from drift.notify.events import Batch, batch_of
 from drift.notify.history import read_history
-from drift.pipeline import check_model, collect_manifests, model_of
+from drift.pipeline import (
+    aws_input,
+    check_model,
+    collect_aws,
+    collect_manifests,
+    joined,
+    model_of,
+)
 from drift.plugins import COLLECTORS_GROUP, load_plugin
 from drift.settings import Settings, Target
 from drift.store.records import (
@@ -68,14 +78,15 @@ def run_once(
 def run_target(target: Target, store: Store, clock: Clock, notify: Notify | None = None) -> Cycle:
     started, run_id = clock(), str(uuid.uuid4())
     try:
-        collection = collect(target)
+        collection, aws = collect(target)
     except DriftError as exc:
         why = f"collection failed: {exc}"
         return _failed(store, target, run_id, started, clock, why, notify)
     if collection.outcomes and not any(o.status is ScopeStatus.OK for o in collection.outcomes):
         return _failed(store, target, run_id, started, clock, "no scope could be collected", notify)
     baseline, warnings = judged_baseline(store, target.baseline, started)
-    model = model_of(collection, cluster=target.cluster)
+    eks_cluster = target.aws.eks_cluster if target.aws is not None else None
+    model = model_of(collection, cluster=target.cluster, aws=aws, eks_cluster=eks_cluster)
     result = check_model(baseline, model)
     previous = store.open_findings(target.name)
     states = next_states(
@@ -108,13 +119,24 @@ def run_target(target: Target, store: Store, clock: Clock, notify: Notify | None
     return Cycle(run=run, states=states, result=result, warnings=warnings)
 
 
-def collect(target: Target) -> Collection:
-    """Read the target's source through its collector plugin."""
+def collect(target: Target) -> tuple[Collection, AwsInput | None]:
+    """Read the target's sources through their collector plugins: its cluster (manifests or
+    a live one), its AWS accounts, or both; the scopes of every source in one collection."""
+    cluster = _collect_cluster(target)
+    if target.aws is None:
+        assert cluster is not None  # settings: a target reads a cluster, AWS, or both
+        return cluster, None
+    aws = collect_aws(target.aws)
+    return joined(cluster, aws), aws_input(aws)
+
+
+def _collect_cluster(target: Target) -> Collection | None:
     options = ReadOptions(default_namespace=target.namespace)
     if target.manifests is not None:
         return collect_manifests(target.manifests, options)
     source = target.kubernetes
-    assert source is not None
+    if source is None:
+        return None
     collector: KubernetesCollector = load_plugin(COLLECTORS_GROUP, "kubernetes")(
         kubeconfig=source.kubeconfig,
         context=source.context,

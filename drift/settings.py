@@ -54,6 +54,10 @@ class KubernetesSource(_Strict):
 
 _ACCOUNT_ID = r"^[0-9]{12}$"
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$")
+_EKS_CLUSTER = re.compile(
+    r"^(arn:aws[a-z-]*:eks:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:cluster/)?"
+    r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}$"
+)
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$", max_length=32)]
 
 
@@ -105,6 +109,21 @@ class AwsSource(_Strict):
     endpoint_url: str | None = Field(default=None, alias="endpointUrl")
     max_attempts: int = Field(default=5, ge=1, le=20, alias="maxAttempts")
     request_timeout: float = Field(default=30, gt=0, le=600, alias="requestTimeoutSeconds")
+    eks_cluster: str | None = Field(
+        default=None,
+        alias="eksCluster",
+        description="The EKS cluster the target's manifests or kubernetes are: a name or a "
+        "cluster ARN. Default: the target's `cluster`.",
+    )
+
+    @field_validator("eks_cluster")
+    @classmethod
+    def _eks_cluster(cls, value: str | None) -> str | None:
+        if value is not None and not _EKS_CLUSTER.match(value):
+            raise ValueError(
+                "not an EKS cluster name or ARN (arn:aws:eks:<region>:<account>:cluster/<name>)"
+            )
+        return value
 
     @field_validator("endpoint_url")
     @classmethod
@@ -129,7 +148,9 @@ class AwsSource(_Strict):
 
 
 class Target(_Strict):
-    """One system to watch: where to read it, and the design to judge it against."""
+    """One system to watch: where to read it, and the design to judge it against. A cluster
+    (`manifests` or `kubernetes`), AWS accounts (`aws`), or a cluster and the accounts its
+    workloads act in, joined into one model."""
 
     name: Name
     baseline: str = Field(min_length=1, description="Path of the baseline file.")
@@ -141,10 +162,24 @@ class Target(_Strict):
     interval_seconds: int = Field(default=300, ge=1, alias="intervalSeconds")
 
     @model_validator(mode="after")
-    def _one_source(self) -> Target:
-        given = [s for s in (self.manifests, self.kubernetes, self.aws) if s is not None]
-        if len(given) != 1:
-            raise ValueError("a target reads exactly one of manifests, kubernetes or aws")
+    def _sources(self) -> Target:
+        """One model per target: a cluster (manifests or kubernetes), AWS accounts, or both
+        joined, so the bridge from ServiceAccounts to IAM roles is seen."""
+        clusters = [s for s in (self.manifests, self.kubernetes) if s is not None]
+        if len(clusters) > 1:
+            raise ValueError(
+                "a target reads one cluster: manifests or kubernetes, not both "
+                "(aws may join either)"
+            )
+        if not clusters and self.aws is None:
+            raise ValueError(
+                "a target reads manifests, kubernetes or aws, or aws with one of the other two"
+            )
+        if not clusters and self.aws is not None and self.aws.eks_cluster is not None:
+            raise ValueError(
+                "aws.eksCluster names the EKS cluster that manifests or kubernetes read: "
+                "it needs one of them"
+            )
         return self
 
 

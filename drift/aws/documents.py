@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from drift.aws.arns import account_of
+from drift.aws.eks import EksInput, read_snapshot_eks
 from drift.aws.jsonread import JsonPath, JsonReader
-from drift.aws.netdocs import NetworkDocument, Split
+from drift.aws.netdocs import NetworkDocument, Split, is_snapshot
 from drift.aws.policy import PolicyDocument, PolicyKind, read_policy
 from drift.aws.resources import (
     RESOURCE_SECTIONS,
@@ -129,6 +130,7 @@ class AwsInput:
     resource_policies_given: bool = False
     notes: tuple[str, ...] = ()
     network: tuple[NetworkDocument, ...] = ()  # what drift.aws.graph_network reads
+    eks: EksInput = field(default_factory=EksInput)  # from a snapshot (drift.aws.snapshot)
 
     @functools.cached_property
     def accounts(self) -> frozenset[str]:
@@ -160,11 +162,24 @@ def read_aws_documents(documents: Sequence[tuple[str, Any]]) -> AwsInput:
     builder = _Builder()
     for reader, part in split.iam:  # each part's problems go to its file's reader
         builder.read(reader, part)
+    eks = [
+        read_snapshot_eks(reader, raw)
+        for reader, (_, raw) in zip(readers, documents, strict=True)
+        if is_snapshot(raw)
+    ]
     problems = [problem for reader in readers for problem in reader.problems]
     if problems:
         raise AwsInputError(problems)
     data = builder.finish()
-    return replace(data, notes=(*split.notes, *data.notes), network=split.documents())
+    return replace(
+        data,
+        notes=(*split.notes, *data.notes),
+        network=split.documents(),
+        eks=EksInput(
+            clusters=frozenset(c for e in eks for c in e.clusters),
+            associations=tuple(a for e in eks for a in e.associations),
+        ),
+    )
 
 
 @dataclass

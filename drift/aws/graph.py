@@ -1,43 +1,31 @@
 """AWS in the graph (pure): IAM principals as identities, who may become which role (trust
 policies, as `assumes` edges), what each principal may do with the S3 buckets the input
-names (`can` edges), and the bridge from Kubernetes ServiceAccounts to roles (IRSA).
+names (`can` edges), and the bridge from Kubernetes ServiceAccounts to roles (IRSA and EKS
+Pod Identity: `drift.aws.bridge`).
 
 Ids are ARNs. A trust relation is `certain` when `drift.aws.iam` answers `allow`; a
 `conditional` one (conditions the input does not decide) is kept, not certain. Outside
 principals (another account, `*`, a service) become identities of their own so a blast
 radius can start from them.
 
-The bridge follows the trust policy, never the annotation alone: a ServiceAccount reaches a
-role when the role trusts an OIDC provider (`...:oidc-provider/...`) for
-`sts:AssumeRoleWithWebIdentity` and the `:sub` condition names
-`system:serviceaccount:<namespace>:<name>` (StringEquals, or StringLike with `*`/`?`; no
-`:sub` condition admits every ServiceAccount). The IAM documents cannot tell whose cluster the
-provider is: the edge is certain only when the ServiceAccount's `eks.amazonaws.com/role-arn`
-annotation names the role too (the cluster hands its pods that role's tokens), else possible.
-A ServiceAccount annotated with
-`eks.amazonaws.com/role-arn` for a role that does not admit it is a note (the pods get a
-token the role refuses). Buckets are those with a bucket policy in the input and those
-identity policies name outright (`arn:aws:s3:::name` or `.../*`), plus `arn:aws:s3:::*`, every
-bucket, for what statements grant on any bucket.
+Buckets are those with a bucket policy in the input and those identity policies name outright
+(`arn:aws:s3:::name` or `.../*`), plus `arn:aws:s3:::*`, every bucket, for what statements
+grant on any bucket.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Iterator
 
+from drift.aws.bridge import add_bridge
 from drift.aws.documents import AwsInput
 from drift.aws.graph_network import add_network
 from drift.aws.iam import Decision, Evaluator
 from drift.aws.policy import PolicyDocument
 from drift.aws.trust import TrustKind, TrustRelation, trust_relations
-from drift.ids import k8s_object_id
 from drift.k8s.inventory import Inventory
-from drift.k8s.kinds import SERVICE_ACCOUNT
 from drift.model import AssumesEdge, CanEdge, Evidence, IdentityNode, ResourceNode, SystemGraph
 
-IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 BUCKET_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 ANYONE = "aws:*"
 _OUTSIDE_KINDS = {
@@ -49,7 +37,16 @@ _OUTSIDE_KINDS = {
 }
 
 
-def add_aws(graph: SystemGraph, data: AwsInput, inventory: Inventory | None = None) -> None:
+def add_aws(
+    graph: SystemGraph,
+    data: AwsInput,
+    inventory: Inventory | None = None,
+    *,
+    eks_cluster: str | None = None,
+) -> None:
+    """Join `data` to `graph`; with the cluster's `inventory`, the bridge from its
+    ServiceAccounts too. `eks_cluster`: the EKS cluster the graph's cluster is (a name or
+    an ARN; default: the graph's cluster name; see `drift.aws.pod_identity`)."""
     evaluator = Evaluator(data)
     for arn, user in sorted(data.users.items()):
         graph.add_node(IdentityNode(id=arn, kind="IAMUser", name=user.name))
@@ -60,7 +57,7 @@ def add_aws(graph: SystemGraph, data: AwsInput, inventory: Inventory | None = No
     _add_buckets(graph, evaluator)
     add_network(graph, data)  # compute, exposure and instance roles: drift.aws.graph_network
     if inventory is not None:
-        _add_bridge(graph, data, inventory, relations)
+        add_bridge(graph, evaluator, inventory, relations, eks_cluster=eks_cluster)
     graph.notes.extend(data.notes)
 
 
@@ -186,74 +183,3 @@ def _bucket_of(resource: str) -> str | None:
     if not name or any(c in name for c in "*?$"):
         return None
     return f"arn:aws:s3:::{name}"
-
-
-# -- the bridge from Kubernetes ---------------------------------------------------------------
-
-
-def _add_bridge(
-    graph: SystemGraph, data: AwsInput, inventory: Inventory, relations: Iterable[TrustRelation]
-) -> None:
-    web = [
-        r
-        for r in relations
-        if r.kind is TrustKind.FEDERATED
-        and ":oidc-provider/" in r.principal
-        and "sts:AssumeRoleWithWebIdentity" in r.actions
-    ]
-    accounts = {(o.namespace or "", o.name): o for o in inventory.of_kind(SERVICE_ACCOUNT)}
-    used = {(w.namespace, w.service_account) for w in inventory.workloads}
-    for namespace, name in sorted(set(accounts) | used):
-        node_id = k8s_object_id(graph.cluster, "ServiceAccount", name, namespace)
-        if not graph.has_node(node_id):
-            continue
-        subject = f"system:serviceaccount:{namespace}:{name}"
-        admitted: dict[str, list[TrustRelation]] = {}
-        for relation in web:
-            if _admits(relation, subject):
-                admitted.setdefault(relation.role, []).append(relation)
-        account = accounts.get((namespace, name))
-        claimed = account.get(("metadata", "annotations", IRSA_ANNOTATION)) if account else None
-        for role, found in sorted(admitted.items()):
-            graph.add_edge(
-                AssumesEdge(
-                    source=node_id,
-                    target=role,
-                    via=f"IRSA: web identity of ServiceAccount {namespace}/{name} per the trust "
-                    f"policy of {role} (provider {found[0].principal})",
-                    evidence=tuple(dict.fromkeys(Evidence(text=str(r.statement)) for r in found)),
-                    # Whose OIDC provider the trust names, the IAM documents cannot say; the
-                    # annotation is the cluster saying its pods get that role's tokens.
-                    certain=claimed == role,
-                )
-            )
-        if isinstance(claimed, str) and claimed in data.roles and claimed not in admitted:
-            graph.notes.append(
-                f"{account.source if account else ''}: ServiceAccount {namespace}/{name} is "
-                f"annotated with role {claimed}, whose trust policy does not admit it"
-            )
-
-
-def _admits(relation: TrustRelation, subject: str) -> bool:
-    """Whether the relation's `:sub` conditions let `subject` in (none: every ServiceAccount
-    of the provider's cluster may assume the role)."""
-    tests = [c for c in relation.conditions if c.key.lower().endswith(":sub")]
-    for test in tests:
-        operator = test.operator.lower().removeprefix("forallvalues:").removeprefix("foranyvalue:")
-        if operator.startswith("stringequals") and subject not in test.values:
-            return False
-        if operator.startswith("stringlike") and not any(
-            _like(v).fullmatch(subject) for v in test.values
-        ):
-            return False
-        if not operator.startswith(("stringequals", "stringlike")):
-            return False  # negations and others: not decided here
-    return True
-
-
-@functools.lru_cache(maxsize=1024)
-def _like(pattern: str) -> re.Pattern[str]:
-    """IAM's StringLike: `*` any run of characters, `?` one; nothing else is special."""
-    return re.compile(
-        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    )

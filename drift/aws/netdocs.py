@@ -80,6 +80,11 @@ class NetworkDocument:
     public: Mapping[str, Any] | None = None
 
 
+def is_snapshot(raw: Any) -> bool:
+    """A collector snapshot (it names its apiVersion; AWS's own answers do not)."""
+    return isinstance(raw, Mapping) and "apiVersion" in raw
+
+
 @dataclass
 class Split:
     """What the documents of one run hold: IAM parts (each with the reader its problems go
@@ -95,7 +100,7 @@ class Split:
     def add(self, reader: JsonReader, raw: Any, iam_sections: Iterable[str]) -> None:
         """Split one parsed file; its problems go to `reader`."""
         iam_sections = tuple(iam_sections)
-        if isinstance(raw, Mapping) and "apiVersion" in raw:
+        if is_snapshot(raw):
             _Snapshot(reader, self, iam_sections).read(raw)
         elif isinstance(raw, Mapping):
             self._plain(reader, raw, iam_sections)

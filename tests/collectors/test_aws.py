@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
-from awsmoto import Moto, Pager, start_moto
+from awsmoto import Moto, Pager
 from awsmoto.hooks import not_served, pod_identity, session_with
 from awsmoto.server import ACCOUNT, REGION
 from awsmoto.world import SECRET, World, build, build_iam, build_network, document
@@ -48,31 +48,6 @@ ASSOCIATION = {
     "roleArn": f"arn:aws:iam::{ACCOUNT}:role/app",
     "associationId": "a-0123456789",
 }
-
-
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[Moto]:
-    server, moto = start_moto()
-    yield moto
-    server.stop()
-
-
-@pytest.fixture
-def moto(moto_server: Moto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Moto:
-    """moto emptied, and an environment that reaches only it: dummy credentials, no AWS
-    profile or instance metadata, and moto as the HTTP proxy (see awsmoto.server)."""
-    moto_server.reset()
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("HTTP_PROXY", moto_server.url)
-    monkeypatch.delenv("http_proxy", raising=False)
-    return moto_server
 
 
 @pytest.fixture

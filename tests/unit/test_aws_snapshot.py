@@ -150,3 +150,129 @@ def test_the_corpus_aws_documents_have_the_snapshot_shapes(name: str) -> None:
             for e in validator.iter_errors(json.loads(path.read_text()))
         ]
         assert not errors, f"{path}: {errors[:3]}"
+
+
+# -- a snapshot as the model's input (drift.aws.snapshot) -----------------------------------
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/cart"
+CLUSTER_ARN = "arn:aws:eks:eu-west-1:123456789012:cluster/prod"
+
+
+def collected(**region: Any) -> dict[str, Any]:
+    trust = {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}}
+    role = {
+        "RoleName": "cart",
+        "Arn": ROLE_ARN,
+        "RoleId": "AROACART",
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [trust | {"Action": ["sts:AssumeRole", "sts:TagSession"]}],
+        },
+        "RolePolicyList": [],
+        "AttachedManagedPolicies": [],
+    }
+    bucket_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ROLE_ARN},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::carts/*",
+            }
+        ],
+    }
+    association = {
+        "clusterName": "prod",
+        "namespace": "shop",
+        "serviceAccount": "cart",
+        "roleArn": ROLE_ARN,
+        "associationId": "a-1",
+        "associationArn": "arn:aws:eks:eu-west-1:123456789012:podidentityassociation/prod/a-1",
+        "createdAt": "2026-01-01T00:00:00Z",
+    }
+    network = {
+        "EksClusters": [{"name": "prod", "arn": CLUSTER_ARN}],
+        "EksPodIdentityAssociations": [association],
+    }
+    return snapshot(
+        accounts=[
+            {
+                "accountId": "123456789012",
+                "iamAuthorizationDetails": {
+                    "UserDetailList": [],
+                    "GroupDetailList": [],
+                    "RoleDetailList": [role],
+                    "Policies": [],
+                },
+                "resourcePolicies": {
+                    "S3BucketPolicies": [
+                        {
+                            "Bucket": "carts",
+                            "Region": "eu-west-1",
+                            "Policy": bucket_policy,
+                            "Acl": {"Grants": []},
+                        },
+                        {"Bucket": "empty", "Region": "eu-west-1", "Acl": {"Grants": []}},
+                    ],
+                    "S3AccountPublicAccessBlock": None,
+                },
+                "regions": {
+                    "eu-west-1": {
+                        "ec2Network": network | region,
+                        "resourcePolicies": {"LambdaFunctionUrlConfigs": []},
+                    }
+                },
+            },
+            {"accountId": None},  # could not be reached: nothing of it was read
+        ]
+    )
+
+
+def test_a_snapshot_reads_into_the_input_iam_bucket_policies_and_pod_identity() -> None:
+    from drift.aws.snapshot import read_snapshot
+
+    document = collected()
+    jsonschema.validate(document, SCHEMA)
+    data = read_snapshot(document, source="s.json")
+    assert list(data.roles) == [ROLE_ARN]
+    policy = data.resource_policies["arn:aws:s3:::carts"]
+    assert policy.account == "123456789012" and list(data.resource_policies) == [policy.resource]
+    assert data.eks.clusters == {CLUSTER_ARN}
+    (association,) = data.eks.associations
+    assert (association.cluster, association.namespace, association.service_account) == (
+        CLUSTER_ARN,
+        "shop",
+        "cart",
+    )
+    assert association.role == ROLE_ARN and association.session_tags
+    assert association.where == (
+        "s.json: accounts[0].regions.eu-west-1.ec2Network.EksPodIdentityAssociations[0]"
+    )
+
+
+def test_a_section_the_collector_could_not_read_is_simply_absent() -> None:
+    from drift.aws.snapshot import read_snapshot
+
+    document = collected()
+    del document["accounts"][0]["iamAuthorizationDetails"]
+    del document["accounts"][0]["regions"]["eu-west-1"]["ec2Network"]["EksPodIdentityAssociations"]
+    data = read_snapshot(document, source="s.json")
+    assert data.roles == {} and data.eks.associations == () and data.eks.clusters
+
+
+def test_every_problem_of_a_snapshot_names_its_path() -> None:
+    from drift.aws.documents import AwsInputError
+    from drift.aws.snapshot import read_snapshot
+
+    document = collected()
+    region = document["accounts"][0]["regions"]["eu-west-1"]["ec2Network"]
+    del region["EksPodIdentityAssociations"][0]["roleArn"]
+    document["accounts"][0]["iamAuthorizationDetails"]["RoleDetailList"][0]["Arn"] = 7
+    with pytest.raises(AwsInputError) as caught:
+        read_snapshot(document, source="s.json")
+    assert caught.value.problems == (
+        "s.json: accounts[0].regions.eu-west-1.ec2Network.EksPodIdentityAssociations[0].roleArn: "
+        "required: a non-empty string",
+        "s.json: accounts[0].iamAuthorizationDetails: RoleDetailList[0].Arn: must be a string",
+    )

@@ -115,3 +115,80 @@ def test_findings_judged_from_uncollected_data_are_withheld_with_a_note() -> Non
         "1 finding(s) withheld: judged from data not collected (networking.k8s.io/NetworkPolicy)",
     )
     assert withhold_unverifiable(result(flow), ok(("", "Pod"))).findings == (flow,)
+
+
+# -- AWS scopes (drift.aws.unverifiable) ------------------------------------------------------
+
+A, B = "111122223333", "444455556666"
+GAAD_DENIED = [
+    ScopeOutcome(
+        scope=f"aws:{A}/global/iam:GetAccountAuthorizationDetails", status=ScopeStatus.FORBIDDEN
+    )
+]
+
+
+def aws_failed(action: str, account: str = A, region: str = "eu-west-1") -> list[ScopeOutcome]:
+    return [ScopeOutcome(scope=f"aws:{account}/{region}/{action}", status=ScopeStatus.FAILED)]
+
+
+def states_after(outcomes: list[ScopeOutcome], *findings: Finding) -> dict[str, FindingStatus]:
+    first = run({}, result(*findings), [], now=T0)
+    later = run(first, result(), outcomes)
+    return {f.fingerprint: later[f.fingerprint].status for f in findings}
+
+
+def test_an_uncollected_iam_scope_keeps_trust_findings_about_service_accounts_open() -> None:
+    """An IRSA step vanishes with the role's trust policy: the finding must not resolve."""
+    trust = finding(FindingKind.TRUST_RELATION, "k8s:c/shop/ServiceAccount/cart")
+    flow = finding()
+    found = states_after(GAAD_DENIED, trust, flow)
+    assert found[trust.fingerprint] is FindingStatus.UNVERIFIABLE
+    assert found[flow.fingerprint] is FindingStatus.RESOLVED  # no AWS data behind flows
+    eks = aws_failed("eks:ListPodIdentityAssociations")
+    assert states_after(eks, trust)[trust.fingerprint] is FindingStatus.UNVERIFIABLE
+    rds = aws_failed("rds:DescribeDBInstances")
+    assert states_after(rds, trust)[trust.fingerprint] is FindingStatus.RESOLVED
+
+
+def test_a_finding_about_an_accounts_principal_waits_for_that_accounts_iam_scopes() -> None:
+    role = finding(FindingKind.PRIVILEGE_WIDENED, f"arn:aws:iam::{A}:role/admin")
+    other = finding(FindingKind.PRIVILEGE_WIDENED, f"arn:aws:iam::{B}:role/admin")
+    found = states_after(GAAD_DENIED, role, other)
+    assert found[role.fingerprint] is FindingStatus.UNVERIFIABLE
+    assert found[other.fingerprint] is FindingStatus.RESOLVED
+    # a bucket policy can grant the role: S3 reads are part of its IAM model, EC2 ones not
+    s3 = aws_failed("s3:GetBucketPolicy", region="global")
+    assert states_after(s3, role)[role.fingerprint] is FindingStatus.UNVERIFIABLE
+    ec2 = aws_failed("ec2:DescribeSecurityGroups")
+    assert states_after(ec2, role)[role.fingerprint] is FindingStatus.RESOLVED
+
+
+def test_an_aws_id_without_an_account_or_a_scope_without_one_reaches_every_account() -> None:
+    bucket = finding(FindingKind.EXPOSURE_WIDENED, "aws:arn:aws:s3:::carts")
+    instance = finding(FindingKind.EXPOSURE_WIDENED, f"arn:aws:ec2:eu-west-1:{A}:instance/i-1")
+    found = states_after(aws_failed("ec2:DescribeInstances", account=B), bucket, instance)
+    assert found[bucket.fingerprint] is FindingStatus.UNVERIFIABLE
+    assert found[instance.fingerprint] is FindingStatus.RESOLVED  # B's scope, A's instance
+    unreached = aws_failed("ec2:DescribeInstances", account="default")
+    assert states_after(unreached, instance)[instance.fingerprint] is FindingStatus.UNVERIFIABLE
+
+
+def test_an_aws_scope_is_no_longer_a_failure_of_the_whole_source() -> None:
+    flow, radius = finding(), finding(FindingKind.BLAST_RADIUS_WIDENED, "service:web")
+    found = states_after(aws_failed("lambda:GetPolicy"), flow, radius)
+    assert found[flow.fingerprint] is FindingStatus.RESOLVED
+    assert found[radius.fingerprint] is FindingStatus.UNVERIFIABLE  # paths cross every edge
+
+
+def test_withheld_findings_name_the_aws_scopes_behind_them() -> None:
+    from drift.lifecycle import withhold_unverifiable
+
+    trust = finding(FindingKind.TRUST_RELATION, "k8s:c/shop/ServiceAccount/cart")
+    flow = finding()
+    kept = withhold_unverifiable(result(trust, flow), [*GAAD_DENIED, *FORBIDDEN_POLICIES])
+    assert kept.findings == ()
+    assert kept.notes == (
+        "2 finding(s) withheld: judged from data not collected "
+        f"(aws:{A}/global/iam:GetAccountAuthorizationDetails, "
+        "networking.k8s.io/NetworkPolicy)",
+    )

@@ -58,8 +58,8 @@ def test_every_problem_is_one_line_with_file_line_and_field(tmp_path: Path) -> N
     assert caught.value.problems == (
         f"{tmp_path}/drift.yaml:8: targets[0].intervalSecond: unknown field "
         "(did you mean 'intervalSeconds'?)",
-        f"{tmp_path}/drift.yaml:9: targets[1]: a target reads exactly one of manifests, "
-        "kubernetes or aws",
+        f"{tmp_path}/drift.yaml:9: targets[1]: a target reads manifests, kubernetes or aws, "
+        "or aws with one of the other two",
     )
 
 
@@ -97,7 +97,8 @@ def test_aws_settings_that_cannot_be_meant_are_refused_all_at_once(tmp_path: Pat
         AWS.replace("- {}", '- {id: "222222222222", roleArn: "arn:aws:iam::333333333333:role/x"}')
         .replace("us-east-1]", "us-east-1, Frankfurt]")
         .replace("maxAttempts: 8", "maxAttempts: 8\n      endpointUrl: ftp://x")
-        + "  - {name: both, baseline: b.yaml, manifests: [m/], aws: {regions: [eu-west-1]}}\n"
+        + "  - {name: both, baseline: b.yaml, manifests: [m/], kubernetes: {},"
+        + " aws: {regions: [eu-west-1]}}\n"
         + "  - {name: twice, baseline: b.yaml, aws: {regions: [eu-west-1, eu-west-1]}}\n"
         + "  - {name: other, baseline: b.yaml, aws: {regions: [eu-west-1], "
         + "accounts: [{externalId: lonely}]}}\n"
@@ -108,6 +109,45 @@ def test_aws_settings_that_cannot_be_meant_are_refused_all_at_once(tmp_path: Pat
     assert "roleArn is a role of account 333333333333, not of id 222222222222" in problems
     assert "targets[0].aws.regions[2]: " in problems and "Frankfurt" not in problems
     assert "targets[0].aws.endpointUrl: must be an http:// or https:// URL" in problems
-    assert "targets[1]: a target reads exactly one of manifests, kubernetes or aws" in problems
+    assert (
+        "targets[1]: a target reads one cluster: manifests or kubernetes, not both "
+        "(aws may join either)" in problems
+    )
     assert "targets[2].aws: regions and accounts are listed once each: eu-west-1" in problems
     assert "externalId is sent when assuming a role: it needs roleArn" in problems
+
+
+def test_aws_joins_a_cluster_in_one_target_and_may_name_its_eks_cluster(tmp_path: Path) -> None:
+    text = (
+        AWS
+        + "    kubernetes: {context: prod}\n"
+        + (
+            "  - name: gitops\n    baseline: b.yaml\n    manifests: [deploy/]\n"
+            "    aws: {regions: [eu-west-1], eksCluster: "
+            "'arn:aws:eks:eu-west-1:111111111111:cluster/prod'}\n"
+        )
+    )
+    cloud, gitops = load_settings(write(tmp_path, text), environ={}).targets
+    assert cloud.aws is not None and cloud.kubernetes is not None
+    assert cloud.aws.eks_cluster is None  # the target's `cluster` names it
+    assert gitops.aws is not None and gitops.manifests == ["deploy/"]
+    assert gitops.aws.eks_cluster == "arn:aws:eks:eu-west-1:111111111111:cluster/prod"
+
+
+def test_an_eks_cluster_is_a_name_or_an_arn_and_needs_a_cluster_to_name(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "targets:\n"
+        "  - {name: a, baseline: b.yaml, aws: {regions: [eu-west-1], eksCluster: prod}}\n"
+        "  - {name: b, baseline: b.yaml, manifests: [m/],"
+        " aws: {regions: [eu-west-1], eksCluster: 'arn:aws:ec2:eu-west-1:1:vpc/x'}}\n"
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings(write(tmp_path, text), environ={})
+    assert caught.value.problems == (
+        f"{tmp_path}/drift.yaml:2: targets[0]: aws.eksCluster names the EKS cluster that "
+        "manifests or kubernetes read: it needs one of them",
+        f"{tmp_path}/drift.yaml:3: targets[1].aws.eksCluster: not an EKS cluster name or ARN "
+        "(arn:aws:eks:<region>:<account>:cluster/<name>)",
+    )
