@@ -44,6 +44,7 @@ class FindingKind(enum.StrEnum):
     NO_DEFAULT_DENY = "implicit-trust.no-default-deny"
     SHARED_IDENTITY = "implicit-trust.shared-identity"
     TRUST_RELATION = "implicit-trust.trust-relation"
+    MISBOUND_IDENTITY = "implicit-trust.misbound-identity"
     PRIVILEGE_WIDENED = "privilege.widened"
     EXPOSURE_WIDENED = "exposure.widened"
     BLAST_RADIUS_WIDENED = "blast-radius.widened"

@@ -48,6 +48,7 @@ SCOPES_BEHIND: dict[FindingKind, frozenset[GroupKind] | None] = {
     FindingKind.UNAUTHENTICATED: _NETWORK | ISTIO_SECURITY_KINDS,
     FindingKind.PRIVILEGE_WIDENED: _IDENTITY,
     FindingKind.TRUST_RELATION: _IDENTITY,
+    FindingKind.MISBOUND_IDENTITY: _IDENTITY,
     FindingKind.BLAST_RADIUS_WIDENED: None,  # paths run through every kind of edge
 }
 

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "implicit-trust.no-default-deny": "zone without default deny",
     "implicit-trust.shared-identity": "shared identity",
     "implicit-trust.trust-relation": "new trust relation",
+    "implicit-trust.misbound-identity": "role its trust policy refuses",
     "privilege.widened": "privilege widened",
     "exposure.widened": "exposure widened",
     "blast-radius.widened": "blast radius widened",

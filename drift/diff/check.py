@@ -11,6 +11,7 @@ from drift.diff.flows import flow_findings
 from drift.diff.identity import identity_findings
 from drift.diff.inventory import inventory_findings
 from drift.diff.mesh import mesh_findings
+from drift.diff.misbound import misbound_findings
 from drift.diff.privilege import privilege_findings
 from drift.diff.radius import radius_findings
 from drift.diff.trust import trust_findings, untrusted_steps
@@ -33,6 +34,7 @@ def check(loaded: LoadedBaseline, graph: SystemGraph, *, source: str) -> CheckRe
         *zones,
         *mesh,
         *identity_findings(design, loaded),
+        *misbound_findings(design, loaded),
         *trust,
         *privilege_findings(design, loaded, escalating),
         *radius_findings(design, loaded),

@@ -127,6 +127,17 @@ KIND_TEXT: dict[FindingKind, KindText] = {
         "other findings on the same path already name.",
         default=Severity.CRITICAL,
     ),
+    FindingKind.MISBOUND_IDENTITY: KindText(
+        short="A ServiceAccount is bound to a role that refuses it",
+        full="The cluster hands the ServiceAccount's pods an IAM role (an IRSA annotation or "
+        "an EKS Pod Identity association) whose trust policy does not admit them. The pods "
+        "cannot act as the designed role; their AWS SDK falls back down its credential chain, "
+        "on EC2 nodes to the node's instance role, an identity nobody designed for them.",
+        fix="Make the role's trust policy admit the ServiceAccount (the OIDC provider's :sub, "
+        "or pods.eks.amazonaws.com for Pod Identity), or bind the ServiceAccount to the role "
+        "meant for it.",
+        default=Severity.MEDIUM,
+    ),
     FindingKind.INVENTORY_UNKNOWN: KindText(
         short="A live component the design does not describe",
         full="A workload or identity exists in the live system but no service of the "

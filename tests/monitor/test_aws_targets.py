@@ -50,6 +50,12 @@ apiVersion: design-drift/v1
 kind: Baseline
 metadata: {name: accounts, version: "1", approval: {by: board@example.com, at: "2026-11-02"}}
 """
+# The trust policies of the account's roles, as designed: who may assume them.
+DESIGNED_TRUST = (
+    "trust:\n"
+    f'  - {{from: "service:pods.eks.amazonaws.com", to: "arn:aws:iam::{ACCOUNT}:role/reports"}}\n'
+    f'  - {{from: "service:ec2.amazonaws.com", to: "arn:aws:iam::{ACCOUNT}:role/ec2-only"}}\n'
+)
 
 MANIFESTS = f"""\
 apiVersion: v1
@@ -107,8 +113,8 @@ def build_account(moto: Moto) -> None:
 
 
 def write_target(tmp_path: Path, moto: Moto) -> Path:
-    (tmp_path / "baseline.yaml").write_text(BASELINE)
-    (tmp_path / "accounts.yaml").write_text(ACCOUNTS_ONLY)
+    (tmp_path / "baseline.yaml").write_text(BASELINE + DESIGNED_TRUST)
+    (tmp_path / "accounts.yaml").write_text(ACCOUNTS_ONLY + DESIGNED_TRUST)
     (tmp_path / "live").mkdir()
     (tmp_path / "live" / "shop.yaml").write_text(MANIFESTS)
     aws = f"{{regions: [{REGION}], endpointUrl: '{moto.url}', maxAttempts: 2}}"
@@ -187,7 +193,11 @@ def test_run_once_judges_aws_joined_to_the_cluster_and_a_denied_iam_read_resolve
     third = runner.invoke(main, ["run", "--once", "--config", str(config)])
     assert third.exit_code == 0, third.output
     with SqlStore(settings.database) as store:
-        assert statuses(store, "shop") == {TRUST_RELATION: {"open"}, FLOW: {"open"}}
+        seen = statuses(store, "shop")
+        assert seen[TRUST_RELATION] == {"open"} and seen[FLOW] == {"open"}
+        # New since: the user deny_iam_reads made may do anything, every bucket included.
+        (auditor,) = [f for f in store.findings(target="shop") if f.kind == "privilege.widened"]
+        assert auditor.subjects == (f"arn:aws:iam::{ACCOUNT}:user/auditor",)
 
 
 def statuses(store: SqlStore, target: str) -> dict[str, set[str]]:

@@ -157,3 +157,19 @@ def test_iam_and_rbac_rules_cover_only_their_own_kind() -> None:
     )
     privilege = only(judged(rbac_words, reporter()), FindingKind.PRIVILEGE_WIDENED)
     assert privilege.subjects == (REPORTS,)
+
+
+def test_an_annotation_the_trust_refuses_is_a_misbound_identity() -> None:
+    refusing = role("reports", irsa_trust("system:serviceaccount:billing:exporter"), READ_REPORTS)
+    design = DESIGN.replace(f'trust:\n  - {{from: shop/reporter, to: "{REPORTS}"}}', "trust: []")
+    result = judged(design, refusing)
+    finding = only(result, FindingKind.MISBOUND_IDENTITY)
+    assert finding.subjects == (SA, REPORTS)
+    assert finding.severity is Severity.MEDIUM
+    assert finding.title == (
+        f"ServiceAccount shop/reporter (service reporter) is given role {REPORTS}, whose "
+        "trust policy does not admit it"
+    )
+    assert finding.detail.startswith("annotation eks.amazonaws.com/role-arn: ")
+    assert finding.location is not None and finding.location.file == "test.yaml"
+    assert [f.kind for f in result.findings] == [FindingKind.MISBOUND_IDENTITY]

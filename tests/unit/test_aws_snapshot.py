@@ -272,7 +272,7 @@ def test_every_problem_of_a_snapshot_names_its_path() -> None:
     with pytest.raises(AwsInputError) as caught:
         read_snapshot(document, source="s.json")
     assert caught.value.problems == (
+        "s.json: accounts[0].iamAuthorizationDetails.RoleDetailList[0].Arn: must be a string",
         "s.json: accounts[0].regions.eu-west-1.ec2Network.EksPodIdentityAssociations[0].roleArn: "
         "required: a non-empty string",
-        "s.json: accounts[0].iamAuthorizationDetails: RoleDetailList[0].Arn: must be a string",
     )
