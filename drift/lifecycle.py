@@ -55,8 +55,11 @@ SCOPES_BEHIND: dict[FindingKind, frozenset[GroupKind] | None] = {
 
 # The AWS services whose data each finding kind is judged from, whatever its subjects (a
 # finding about an AWS id also depends on its account's scopes: `drift.aws.unverifiable`);
-# None: every service. Trust relations run through role trust policies (IAM) and Pod Identity
-# associations (EKS); the other kinds read no AWS data yet.
+# None: every service. Trust relations run through role trust policies and escalation (IAM)
+# and Pod Identity associations (EKS); privilege through IAM and the resource policies that
+# grant (about principals: their ARNs, which `drift.aws.unverifiable` places). Findings about
+# a designed service (`service:` subjects) may be about AWS resources it selects:
+# `SERVICE_AWS_READS` says what those depend on.
 AWS_SERVICES_BEHIND: dict[FindingKind, frozenset[str] | None] = {
     FindingKind.FLOW: frozenset(),
     FindingKind.NO_DEFAULT_DENY: frozenset(),
@@ -67,7 +70,18 @@ AWS_SERVICES_BEHIND: dict[FindingKind, frozenset[str] | None] = {
     FindingKind.UNAUTHENTICATED: frozenset(),
     FindingKind.PRIVILEGE_WIDENED: frozenset(),
     FindingKind.TRUST_RELATION: frozenset({"iam", "eks"}),
+    FindingKind.MISBOUND_IDENTITY: frozenset({"iam", "eks"}),
     FindingKind.BLAST_RADIUS_WIDENED: None,
+}
+
+# A service may select AWS resources (`select.aws`): whether it is published, or live at all,
+# is read from these services in every account.
+SERVICE_AWS_READS: dict[FindingKind, frozenset[str]] = {
+    kind: frozenset({"ec2", "elasticloadbalancing", "rds", "s3", "lambda"})
+    for kind in (
+        FindingKind.EXPOSURE_WIDENED,
+        FindingKind.INVENTORY_MISSING,
+    )
 }
 
 _KINDS = {str(k): k for k in FindingKind}
@@ -91,6 +105,9 @@ class Uncollected:
         known = _KINDS.get(kind)
         kinds = SCOPES_BEHIND.get(known) if known is not None else None
         services = AWS_SERVICES_BEHIND.get(known) if known is not None else None
+        about_a_service = bool(subjects) and subjects[0].startswith("service:")
+        if services is not None and known in SERVICE_AWS_READS and about_a_service:
+            services = services | SERVICE_AWS_READS[known]
         found = sorted(
             f"{g}/{k}" if g else k for g, k in self.kinds if kinds is None or (g, k) in kinds
         )

@@ -3,6 +3,7 @@ resolved only when it was collected."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from drift.collect import ScopeOutcome, ScopeStatus
@@ -192,3 +193,22 @@ def test_withheld_findings_name_the_aws_scopes_behind_them() -> None:
         f"(aws:{A}/global/iam:GetAccountAuthorizationDetails, "
         "networking.k8s.io/NetworkPolicy)",
     )
+
+
+def test_a_designed_service_may_be_aws_resources_so_its_exposure_waits_for_aws_reads() -> None:
+    published = Finding(
+        kind=FindingKind.EXPOSURE_WIDENED,
+        severity=Severity.HIGH,
+        cluster="c",
+        subjects=("service:web",),
+        title="t",
+    )
+    missing = replace(published, kind=FindingKind.INVENTORY_MISSING)
+    flow = finding()
+    ec2 = aws_failed("ec2:DescribeInstances", account=B)
+    found = states_after(ec2, published, missing, flow)
+    assert found[published.fingerprint] is FindingStatus.UNVERIFIABLE
+    assert found[missing.fingerprint] is FindingStatus.UNVERIFIABLE
+    assert found[flow.fingerprint] is FindingStatus.RESOLVED
+    iam = states_after(GAAD_DENIED, published)
+    assert iam[published.fingerprint] is FindingStatus.RESOLVED  # IAM says nothing of it
