@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from drift.aws.graph import EVERY_BUCKET
 from drift.aws.patterns import arn_matches
 from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import AwsPermissionRule
@@ -88,7 +89,21 @@ def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
         node = design.graph.node(node_id)
         if isinstance(node, ResourceNode) and design.baseline.services[name].crown_jewel:
             found.setdefault(node_id, name)
+    # A grant on every bucket reaches every crown jewel kept in S3, named in the input or not.
+    if design.graph.has_node(EVERY_BUCKET):
+        for name, patterns in _jewel_bucket_patterns(design).items():
+            if patterns:
+                found.setdefault(EVERY_BUCKET, name)
     return found
+
+
+def _jewel_bucket_patterns(design: DesignMap) -> dict[str, list[str]]:
+    """Crown-jewel services -> the S3 bucket patterns they select."""
+    return {
+        name: [p for p in service.select.aws if p.startswith("arn:aws:s3:::")]
+        for name, service in design.baseline.services.items()
+        if service.crown_jewel
+    }
 
 
 def _designed_control(design: DesignMap, service: str) -> set[str]:
@@ -252,11 +267,19 @@ def _designed_access(design: DesignMap, trusted: set[str], buckets: Iterable[str
         for rule in listed_rules
         if isinstance(rule, AwsPermissionRule)
     ]
-    return {
-        bucket
-        for bucket in buckets
-        if any(arn_matches(r, f"{bucket}/*") for rule in rules for r in rule.resources)
-    }
+    resources = [r for rule in rules for r in rule.resources]
+    found = set()
+    for bucket in buckets:
+        # Every bucket: designed when the rules cover the crown jewels' own buckets (their
+        # patterns taken as written: only a wildcard in the rule covers one in the pattern).
+        objects = (
+            [f"{p}/*" for ps in _jewel_bucket_patterns(design).values() for p in ps]
+            if bucket == EVERY_BUCKET
+            else [f"{bucket}/*"]
+        )
+        if objects and all(any(arn_matches(r, o) for r in resources) for o in objects):
+            found.add(bucket)
+    return found
 
 
 def _path_step(design: DesignMap, step: Step) -> PathStep:

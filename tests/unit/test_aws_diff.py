@@ -173,3 +173,16 @@ def test_an_annotation_the_trust_refuses_is_a_misbound_identity() -> None:
     assert finding.detail.startswith("annotation eks.amazonaws.com/role-arn: ")
     assert finding.location is not None and finding.location.file == "test.yaml"
     assert [f.kind for f in result.findings] == [FindingKind.MISBOUND_IDENTITY]
+
+
+def test_a_role_reading_every_bucket_puts_a_crown_jewel_in_the_pods_blast_radius() -> None:
+    """The jewel's bucket is named nowhere in the input: every bucket includes it."""
+    every = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    result = judged(DESIGN, reporter(every))
+    radius = only(result, FindingKind.BLAST_RADIUS_WIDENED)
+    assert "newly reaches crown jewels payments-data (arn:aws:s3:::*)" in radius.detail
+    assert [s.target for s in radius.path] == [SA, REPORTS, "arn:aws:s3:::*"]
+    designed_every = DESIGN.replace(
+        'resources: ["arn:aws:s3:::reports/*"]', 'resources: ["arn:aws:s3:::*"]'
+    ).replace('actions: ["s3:GetObject"]', 'actions: ["s3:*"]')
+    assert judged(designed_every, reporter(every)).findings == ()
