@@ -126,8 +126,22 @@ def _has(container: Any, part: int | str) -> bool:
     return isinstance(container, dict) and part in container
 
 
+# Patterns with words for a person: `Field(pattern=explained(P, "what it must be"))`.
+_PATTERN_HELP: dict[str, str] = {}
+
+
+def explained(pattern: str, meaning: str) -> str:
+    """Register what a field pattern means, so a mismatch says that instead of the regex."""
+    _PATTERN_HELP[pattern] = meaning
+    return pattern
+
+
 def _message(error: Mapping[str, Any], path: FieldPath, fields: frozenset[str]) -> str:
     kind = error["type"]
+    if kind == "string_pattern_mismatch":
+        meaning = _PATTERN_HELP.get(str((error.get("ctx") or {}).get("pattern")))
+        if meaning is not None:
+            return f"{error.get('input')!r} is not {meaning}"
     if kind == "extra_forbidden":
         return "unknown field" + did_you_mean(str(path[-1]), fields)
     if kind == "missing":

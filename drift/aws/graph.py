@@ -18,13 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from drift.aws.bridge import add_bridge
+from drift.aws.bucket_nodes import EVERY_BUCKET, bucket_node
+from drift.aws.data_access import add_data_access
 from drift.aws.documents import AwsInput
 from drift.aws.graph_network import add_network
 from drift.aws.iam import Decision, Evaluator
 from drift.aws.policy import PolicyDocument
 from drift.aws.trust import TrustKind, TrustRelation, trust_relations
 from drift.k8s.inventory import Inventory
-from drift.model import AssumesEdge, CanEdge, Evidence, IdentityNode, ResourceNode, SystemGraph
+from drift.model import AssumesEdge, CanEdge, Evidence, IdentityNode, SystemGraph
 
 BUCKET_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 ANYONE = "aws:*"
@@ -55,6 +57,7 @@ def add_aws(
     relations = trust_relations(evaluator)
     _add_trust(graph, relations)
     _add_buckets(graph, evaluator)
+    add_data_access(graph, evaluator)  # secrets, parameters, keys, tables
     add_network(graph, data)  # compute, exposure and instance roles: drift.aws.graph_network
     if inventory is not None:
         add_bridge(graph, evaluator, inventory, relations, eks_cluster=eks_cluster)
@@ -112,32 +115,23 @@ def _via(relation: TrustRelation) -> str:
 # -- buckets ----------------------------------------------------------------------------------
 
 
-# Stands for every bucket: `#` is in no bucket name, so only patterns whose bucket part is a
+# Asked for every bucket: `#` is in no bucket name, so only patterns whose bucket part is a
 # wildcard (`*`, `arn:aws:s3:::*`) match it, exactly the statements that grant every bucket.
-EVERY_BUCKET = "arn:aws:s3:::*"
 _ANY_BUCKET_REQUEST = "arn:aws:s3:::#every-bucket#"
 
 
 def _add_buckets(graph: SystemGraph, evaluator: Evaluator) -> None:
+    """A node per bucket the input names (kept without edges: a Deny on a named bucket must
+    not leave a wildcard node standing for it), per bucket-name pattern an identity policy
+    grants (`arn:aws:s3:::pay*`) and for every bucket; the last two only when someone holds
+    them."""
     principals = sorted([*evaluator.data.users, *evaluator.data.roles])
-    for bucket in [EVERY_BUCKET, *sorted(_buckets(evaluator.data))]:
-        request = _ANY_BUCKET_REQUEST if bucket == EVERY_BUCKET else bucket
-        edges: list[tuple[str, list[str], tuple[Evidence, ...]]] = []
-        for principal in principals:
-            allowed: list[str] = []
-            statements: dict[str, None] = {}
-            for action in BUCKET_ACTIONS:
-                answer = evaluator.can(principal, action, f"{request}/#any-object#")
-                if answer.decision is Decision.ALLOW:
-                    allowed.append(action)
-                    statements.update({str(s): None for s in answer.statements})
-            if allowed:
-                edges.append((principal, allowed, tuple(Evidence(text=e) for e in statements)))
-        if not edges:
+    named, patterns = _buckets(evaluator.data)
+    for bucket in [EVERY_BUCKET, *sorted(patterns), *sorted(named)]:
+        edges = list(_bucket_grants(evaluator, principals, bucket))
+        if not edges and bucket not in named:
             continue
-        name = bucket.removeprefix("arn:aws:s3:::")
-        text = "every S3 bucket" if bucket == EVERY_BUCKET else f"S3 bucket {name}"
-        graph.add_node(ResourceNode(id=bucket, name=text, api_group="s3", resource=name))
+        graph.add_node(bucket_node(bucket))
         for principal, allowed, evidence in edges:
             graph.add_edge(
                 CanEdge(
@@ -149,19 +143,50 @@ def _add_buckets(graph: SystemGraph, evaluator: Evaluator) -> None:
             )
 
 
-def _buckets(data: AwsInput) -> set[str]:
-    found = {
+def _bucket_grants(
+    evaluator: Evaluator, principals: list[str], bucket: str
+) -> Iterator[tuple[str, list[str], tuple[Evidence, ...]]]:
+    request = _request_bucket(bucket)
+    for principal in principals:
+        allowed: list[str] = []
+        statements: dict[str, None] = {}
+        for action in BUCKET_ACTIONS:
+            answer = evaluator.can(principal, action, f"{request}/#any-object#")
+            if answer.decision is Decision.ALLOW:
+                allowed.append(action)
+                statements.update({str(s): None for s in answer.statements})
+        if allowed:
+            yield principal, allowed, tuple(Evidence(text=e) for e in statements)
+
+
+def _request_bucket(bucket: str) -> str:
+    """A bucket name only the statements covering all of `bucket` match: its wildcards stand
+    for `#` (in no real name), which `*` and `?` in a statement match and letters do not."""
+    if bucket == EVERY_BUCKET:
+        return _ANY_BUCKET_REQUEST
+    return bucket.replace("*", "#any#").replace("?", "#")
+
+
+def _buckets(data: AwsInput) -> tuple[set[str], set[str]]:
+    """The bucket ARNs the input names (bucket policies, identity policies), and the
+    bucket-name patterns identity policies grant (`arn:aws:s3:::pay*`; not every bucket)."""
+    named = {
         policy.resource
         for policy in data.resource_policies.values()
         if policy.resource.startswith("arn:aws:s3:::")
     }
+    patterns = set()
     for document in _identity_documents(data):
         for statement in document.statements:
             for resource in statement.resources or ():
                 bucket = _bucket_of(resource)
-                if bucket is not None:
-                    found.add(bucket)
-    return found
+                if bucket is None:
+                    continue
+                if any(c in bucket.removeprefix("arn:aws:s3:::") for c in "*?"):
+                    patterns.add(bucket)
+                else:
+                    named.add(bucket)
+    return named, patterns - {EVERY_BUCKET}
 
 
 def _identity_documents(data: AwsInput) -> Iterator[PolicyDocument]:
@@ -176,10 +201,11 @@ def _identity_documents(data: AwsInput) -> Iterator[PolicyDocument]:
 
 
 def _bucket_of(resource: str) -> str | None:
-    """`arn:aws:s3:::name` or `arn:aws:s3:::name/...` with a plain name -> the bucket ARN."""
+    """`arn:aws:s3:::name` or `arn:aws:s3:::name/...` -> the bucket ARN (`name` may be a
+    pattern); None for policy variables and for ARNs of no bucket."""
     if not resource.startswith("arn:aws:s3:::"):
         return None
     name = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
-    if not name or any(c in name for c in "*?$"):
+    if not name or "$" in name:
         return None
     return f"arn:aws:s3:::{name}"

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from drift.aws.arns import account_of
+from drift.aws.bucket_nodes import bucket_node
 from drift.aws.documents import AwsInput
 from drift.aws.function_urls import function_url_exposures
 from drift.aws.netendpoints import Endpoint
@@ -51,7 +52,6 @@ from drift.model import (
     ExposesEdge,
     ExposureScope,
     Node,
-    ResourceNode,
     RunsAsEdge,
     SystemGraph,
     WorkloadNode,
@@ -246,10 +246,7 @@ def _bucket_node(graph: SystemGraph, exposure: Exposure) -> str:
     """The bucket's resource node, named as `drift.aws.graph` names it."""
     bucket = exposure.target_id.removeprefix("aws:")
     if not graph.has_node(bucket):
-        name = bucket.removeprefix("arn:aws:s3:::")
-        graph.add_node(
-            ResourceNode(id=bucket, name=f"S3 bucket {name}", api_group="s3", resource=name)
-        )
+        graph.add_node(bucket_node(bucket))
     return bucket
 
 

@@ -153,8 +153,8 @@ def cross_check(baseline: Baseline) -> list[tuple[FieldPath, str]]:
 def _identity_problem(baseline: Baseline, ref: str) -> str | None:
     """A plain name must be a service; `<namespace>/<serviceaccount>`, `user:`, `group:` and
     `node:` refs name identities outright."""
-    if "/" in ref or ":" in ref or ref in baseline.services:
-        return None
+    if "/" in ref or ":" in ref or ref in baseline.services or ref[:1].isupper():
+        return None  # ... or an AWS principal's unique id (AROA...), upper case
     return (
         f"unknown service {ref!r}{did_you_mean(ref, baseline.services)}; "
         "name a service, <namespace>/<serviceaccount>, user:NAME, group:NAME or node:NAME"

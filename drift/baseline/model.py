@@ -21,11 +21,25 @@ from pydantic import (
     model_validator,
 )
 
+from drift.validation import explained
+
 API_VERSION = "design-drift/v1"
 
 _NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
-Name = Annotated[str, Field(min_length=1, max_length=253, pattern=_NAME_PATTERN)]
-WorkloadRef = Annotated[str, Field(pattern=r"^[A-Za-z]+/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
+Name = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=explained(_NAME_PATTERN, "a name (lower-case letters, digits, '-' and '.')"),
+    ),
+]
+WorkloadRef = Annotated[
+    str,
+    Field(
+        pattern=explained(r"^[A-Za-z]+/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "a workload as Kind/name")
+    ),
+]
 Protocol = Literal["TCP", "UDP", "SCTP"]
 Scope = Literal["public", "internal", "node"]
 
@@ -69,7 +83,10 @@ class ZoneRequirements(_Strict):
         return frozenset(self.default_deny or ())
 
 
-AccountId = Annotated[str, Field(pattern=r"^[0-9]{12}$")]
+AccountId = Annotated[
+    str,
+    Field(pattern=explained(r"^([0-9]{12}|\*)$", "an AWS account id (12 digits) or * (any)")),
+]
 
 
 class Zone(_Strict):
@@ -94,7 +111,16 @@ class Zone(_Strict):
 
 # An AWS resource by ARN, `*` and `?` as in IAM (`arn:aws:ec2:*:111111111111:instance/i-0abc`,
 # `arn:aws:s3:::payments-*`).
-ArnPattern = Annotated[str, Field(pattern=r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$|^\*$")]
+ArnPattern = Annotated[
+    str,
+    Field(
+        pattern=explained(
+            r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$|^[a-z0-9]+:[a-z-]+/.+$|^\*$",
+            "an AWS resource's ARN (`*` and `?` as in IAM), `<service>:<type>/<id>` for "
+            "one whose account or region the input does not give, or *",
+        )
+    ),
+]
 
 
 class Selection(_Strict):
@@ -205,8 +231,14 @@ class Flow(_Strict):
 IdentityRef = Annotated[
     str,
     Field(
-        pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?"
-        r"|(user|group|node|service|federated):.+|arn:[^:]*:[^:]*:[^:]*:[^:]*:.+|aws:\*)$"
+        pattern=explained(
+            r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?"
+            r"|(user|group|node|federated):.+|service:[a-z0-9-]+(\.[a-z0-9-]+)+"
+            r"|arn:[^:]*:[^:]*:[^:]*:[^:]*:.+|A[A-Z]{2}A[A-Z0-9]{12,}|aws:\*)$",
+            "an identity: a service, <namespace>/<serviceaccount>, user:, group: or node:<name>, "
+            "an AWS principal's ARN, service:<principal>.amazonaws.com, federated:<provider>, "
+            "a principal's unique id (AROA...) or aws:*",
+        )
     ),
 ]
 

@@ -34,6 +34,7 @@ from drift.model import (
 from drift.ports import MAX_PORT, MIN_PORT, PortSet, Protocol
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_AWS_ZONE = "aws"
 
 
 @dataclass(kw_only=True)
@@ -43,6 +44,7 @@ class _Draft:
     workloads: dict[str, list[WorkloadNode]] = field(default_factory=dict)  # by namespace
     aws: list[WorkloadNode] = field(default_factory=list)  # instances, databases... (AWS)
     buckets: dict[str, str] = field(default_factory=dict)  # published bucket id -> service
+    aws_zone: str = _AWS_ZONE
 
 
 def propose(graph: SystemGraph, *, source: str, name: str = "proposed") -> str:
@@ -50,6 +52,7 @@ def propose(graph: SystemGraph, *, source: str, name: str = "proposed") -> str:
     draft = _Draft(graph=graph)
     _name_services(draft)
     _name_buckets(draft)
+    draft.aws_zone = _free_zone_name(draft)
     lines = [
         f"# Drafted by `drift baseline propose` from {source}.",
         "# It describes today's system exactly, so checking the same input finds nothing.",
@@ -105,7 +108,6 @@ def _name_services(draft: _Draft) -> None:
         draft.names[w.id] = name
 
 
-_AWS_ZONE = "aws"
 _NOT_NAME = re.compile(r"[^-a-z0-9.]+")
 
 
@@ -130,10 +132,20 @@ def _aws_accounts(draft: _Draft) -> list[str]:
 
 
 def _aws_zone(draft: _Draft) -> list[str]:
+    """One zone for the AWS resources, of the accounts the input names (`*`: the input names
+    none, as resource policies alone do)."""
     if not draft.aws and not draft.buckets:
         return []
-    accounts = ", ".join(json.dumps(a) for a in _aws_accounts(draft))
-    return [f"  {_AWS_ZONE}:", f"    accounts: [{accounts}]"]
+    accounts = ", ".join(json.dumps(a) for a in _aws_accounts(draft) or ["*"])
+    return [f"  {draft.aws_zone}:", f"    accounts: [{accounts}]"]
+
+
+def _free_zone_name(draft: _Draft) -> str:
+    """`aws`, unless a namespace (a zone of the draft) is called that."""
+    name, suffix = _AWS_ZONE, 2
+    while name in draft.workloads:
+        name, suffix = f"{_AWS_ZONE}-{suffix}", suffix + 1
+    return name
 
 
 def _zones(draft: _Draft) -> list[str]:
@@ -163,11 +175,11 @@ def _services(draft: _Draft) -> list[str]:
         node = draft.graph.node(workload_id)
         assert isinstance(node, WorkloadNode)
         if _is_aws(node.id):
-            lines += _aws_service(name, node.id, exposures.get(workload_id))
+            lines += _aws_service(name, draft.aws_zone, node.id, exposures.get(workload_id))
         else:
             lines += _service(name, node, exposures.get(workload_id))
     for bucket, name in sorted(draft.buckets.items(), key=lambda item: item[1]):
-        lines += _aws_service(name, bucket, exposures.get(bucket))
+        lines += _aws_service(name, draft.aws_zone, bucket, exposures.get(bucket))
     return lines if len(lines) > 1 else ["services: {}"]
 
 
@@ -185,11 +197,11 @@ def _name_buckets(draft: _Draft) -> None:
 
 
 def _aws_service(
-    name: str, node_id: str, exposure: tuple[ExposureScope, PortSet] | None
+    name: str, zone: str, node_id: str, exposure: tuple[ExposureScope, PortSet] | None
 ) -> list[str]:
     lines = [
         f"  {_q(name)}:",
-        f"    zone: {_AWS_ZONE}",
+        f"    zone: {zone}",
         f"    select: {{aws: [{json.dumps(node_id.removeprefix('aws:'))}]}}",
     ]
     if exposure is not None:
@@ -328,9 +340,10 @@ def _permissions(draft: _Draft) -> list[str]:
 
 def _aws_rule(resource: ResourceNode, actions: frozenset[str]) -> list[str]:
     lines = []
-    if resource.id.endswith(":::*"):
-        lines.append("    # TIGHTEN: every bucket of every account, today's and tomorrow's")
-    objects = json.dumps(f"{resource.id}/*" if not resource.id.endswith(":::*") else resource.id)
+    if resource.name.startswith("every "):
+        lines.append(f"    # TIGHTEN: {resource.name} of every account, today's and tomorrow's")
+    bucket = resource.id.startswith("arn:aws:s3:::") and not resource.name.startswith("every ")
+    objects = json.dumps(f"{resource.id}/*" if bucket else resource.id)
     lines.append(f"    - actions: [{', '.join(json.dumps(a) for a in sorted(actions))}]")
     lines.append(f"      resources: [{objects}]")
     return lines
@@ -366,6 +379,8 @@ def _trust(draft: _Draft) -> list[str]:
         source, target = _trust_ref(draft, refs, edge.source), _trust_ref(draft, refs, edge.target)
         if source is None or target is None or source == target:
             continue
+        if ":role/aws-service-role/" in edge.target:
+            continue  # AWS's own: not judged, not drafted
         if not _outside_design(source) and source != _ANYWHERE:
             pairs.add((source, target))
     lines = ["trust:"]

@@ -73,7 +73,8 @@ class DesignMap:
         node = self.graph.node(node_id)
         if is_aws_resource(node):
             account = account_of(aws_arn(node_id))
-            return self.zone_of_account.get(account) if account else None
+            found = self.zone_of_account.get(account) if account else None
+            return found or self.zone_of_account.get("*")
         if isinstance(node, WorkloadNode):
             return self.zone_of_namespace.get(node.namespace)
         return None

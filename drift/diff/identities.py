@@ -9,8 +9,10 @@ IAM role of an EC2 instance profile or a Lambda function).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+from drift.aws.arns import account_of, root_account
 from drift.aws.patterns import arn_matches
 from drift.diff.design import AWS_PRINCIPAL_KINDS, DesignMap, service_namespace
 from drift.ids import k8s_object_id
@@ -22,10 +24,16 @@ AWS_IDENTITY_KINDS = AWS_PRINCIPAL_KINDS | {"AWSService", "FederatedProvider", "
 ANYONE_REF = "aws:*"
 
 
+# What AWS leaves in a trust policy for a principal that was deleted: its unique id.
+_UNIQUE_ID = re.compile(r"^A[A-Z]{2}A[A-Z0-9]{12,}$")
+
+
 def is_aws_ref(ref: str) -> bool:
-    """An AWS principal's ARN (pattern), `service:`, `federated:` or `aws:*`."""
+    """An AWS principal's ARN (pattern) or unique id, `service:`, `federated:` or `aws:*`."""
     kind, colon, _ = ref.partition(":")
-    return ref == ANYONE_REF or (bool(colon) and (kind == "arn" or kind in _AWS_PREFIXED_KINDS))
+    if ref == ANYONE_REF or _UNIQUE_ID.match(ref):
+        return True
+    return bool(colon) and (kind == "arn" or kind in _AWS_PREFIXED_KINDS)
 
 
 def _aws_identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
@@ -35,8 +43,13 @@ def _aws_identity_ids(design: DesignMap, ref: str) -> frozenset[str]:
     kind, _, name = ref.partition(":")
     if kind in _AWS_PREFIXED_KINDS:
         node = graph.node(name) if graph.has_node(name) else None
-        found = isinstance(node, IdentityNode) and node.kind == _AWS_PREFIXED_KINDS[kind]
-        return frozenset({name}) if found else frozenset()
+        known = isinstance(node, IdentityNode) and node.kind == _AWS_PREFIXED_KINDS[kind]
+        return frozenset({name}) if known else frozenset()
+    account = root_account(ref)
+    if account is not None:
+        # An account, as a trust policy means it: every principal of that account.
+        found = {i for i in design.aws_principals() if account_of(i) == account}
+        return frozenset({ref, *found})
     if "*" not in ref and "?" not in ref:
         return frozenset({ref})
     return frozenset(i for i in design.aws_principals() if arn_matches(ref, i))

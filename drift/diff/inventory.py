@@ -44,15 +44,43 @@ def inventory_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Findin
             cluster=design.graph.cluster,
             subjects=(service_subject(name),),
             title=f"service {name} of the design has no live workload",
-            detail=f"nothing in namespace {service_namespace(design.baseline, name)} matches "
-            "its select clause",
+            detail=_nothing_matches(design, name),
             clause=loaded.clause(("services", name, "select")),
             baseline_version=loaded.version,
         )
         for name, members in sorted(design.members.items())
-        if not members and not _only_buckets(design.baseline.services[name].select)
+        if not members and not _unjudged(design, name)
     )
     return findings
+
+
+def _unjudged(design: DesignMap, name: str) -> bool:
+    """Whether a service's absence says nothing: it selects only buckets (the model holds
+    only the buckets some policy names), or only AWS resources while the input holds none
+    (no EC2, RDS, ELBv2 or Lambda answers were read)."""
+    select = design.baseline.services[name].select
+    if select.labels or select.workloads:
+        return False
+    if _only_buckets(select):
+        return True
+    if not any(is_aws_resource(w) for w in design.workloads()):
+        design.notes.append(
+            f"service {name} selects AWS resources, but the input holds none: "
+            "whether it is live is not judged"
+        )
+        return True
+    return False
+
+
+def _nothing_matches(design: DesignMap, name: str) -> str:
+    select = design.baseline.services[name].select
+    parts = []
+    if select.labels or select.workloads:
+        namespace = service_namespace(design.baseline, name)
+        parts.append(f"nothing in namespace {namespace} matches its select clause")
+    if select.aws:
+        parts.append(f"no AWS resource read matches {', '.join(select.aws)}")
+    return "; ".join(parts)
 
 
 def _named(workload: WorkloadNode) -> str:

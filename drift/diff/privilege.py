@@ -12,11 +12,14 @@ when the identity can also become an identity the design does not trust it with 
 `drift.diff.trust`): the extra privilege is an escalation.
 
 AWS: every IAM user and role is judged (service-linked roles, which AWS itself defines, are
-not) against the `actions`/`resources` rules listed for it; what it may do to S3 objects (the
-`can` edges of `drift.aws.graph`) is within the design when one rule's action pattern matches
-the action and one of its resource patterns covers the bucket's objects as IAM would
-(`arn:aws:s3:::data/*`, `arn:aws:s3:::*`, `*`). A grant on every bucket is covered only by a
-pattern for every bucket.
+not) against the `actions`/`resources` rules listed for it, on the data it may reach (the
+`can` edges of `drift.aws.graph` and `drift.aws.data_access`: S3 objects, secrets, SSM
+parameters, KMS keys, DynamoDB tables). A grant is within the design when one rule's action
+pattern matches the action and one of its resource patterns covers the resource as IAM would
+(`arn:aws:s3:::data/*` a bucket's objects, `arn:aws:secretsmanager:*:*:secret:prod-*`). A
+grant on every resource of a kind is covered only by a pattern for all of them. What else a
+principal may do (IAM itself, compute) counts through the escalations it allows
+(`implicit-trust.trust-relation`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import AwsPermissionRule, PermissionRule
 from drift.diff.design import DesignMap
 from drift.diff.identities import display_identity, identity_ids, ref_namespace, runs_as
+from drift.diff.trust import SERVICE_LINKED
 from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, listed
 from drift.findings import Finding, FindingKind, Severity
 from drift.model import CanEdge, EdgeType, IdentityNode, NodeType, ResourceNode
@@ -87,7 +91,7 @@ def _aws_principals(design: DesignMap) -> list[str]:
         for node in design.graph.nodes(NodeType.IDENTITY)
         if isinstance(node, IdentityNode)
         and node.kind in ("IAMUser", "IAMRole")
-        and ":role/aws-service-role/" not in node.id
+        and SERVICE_LINKED not in node.id
     ]
 
 
@@ -154,13 +158,13 @@ def _covers(designed: _Designed, resource: ResourceNode, verb: str) -> bool:
     return resource.namespace in (rule.namespaces or ([designed.home] if designed.home else []))
 
 
-def _aws_covers(rule: AwsPermissionRule, bucket: str, action: str) -> bool:
-    """Whether the rule covers `action` on every object of `bucket` (a bucket ARN, or
-    `arn:aws:s3:::*` for every bucket: its `*` is matched as a character, so only patterns
-    whose bucket part is a wildcard cover it)."""
-    objects = f"{bucket}/*"
+def _aws_covers(rule: AwsPermissionRule, resource: str, action: str) -> bool:
+    """Whether the rule covers `action` on all of `resource`: an ARN or ARN pattern as the
+    graph holds it (a pattern's `*` is matched as a character, so only a rule's wildcard
+    covers it); for a bucket, every object in it."""
+    target = f"{resource}/*" if resource.startswith("arn:aws:s3:::") else resource
     return any(action_matches(a, action) for a in rule.actions) and any(
-        arn_matches(r, objects) for r in rule.resources
+        arn_matches(r, target) for r in rule.resources
     )
 
 

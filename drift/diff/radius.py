@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from drift.aws.graph import EVERY_BUCKET
 from drift.aws.patterns import arn_matches
 from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import AwsPermissionRule
@@ -38,6 +37,7 @@ from drift.model import (
     EdgeType,
     Evidence,
     IdentityNode,
+    NodeType,
     ResourceNode,
     WorkloadNode,
 )
@@ -89,21 +89,43 @@ def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
         node = design.graph.node(node_id)
         if isinstance(node, ResourceNode) and design.baseline.services[name].crown_jewel:
             found.setdefault(node_id, name)
-    # A grant on every bucket reaches every crown jewel kept in S3, named in the input or not.
-    if design.graph.has_node(EVERY_BUCKET):
-        for name, patterns in _jewel_bucket_patterns(design).items():
-            if patterns:
-                found.setdefault(EVERY_BUCKET, name)
+    for node_id, (name, _) in jewels_behind_wildcards(design).items():
+        found.setdefault(node_id, name)
     return found
 
 
-def _jewel_bucket_patterns(design: DesignMap) -> dict[str, list[str]]:
-    """Crown-jewel services -> the S3 bucket patterns they select."""
-    return {
-        name: [p for p in service.select.aws if p.startswith("arn:aws:s3:::")]
-        for name, service in design.baseline.services.items()
-        if service.crown_jewel
-    }
+def jewels_behind_wildcards(design: DesignMap) -> dict[str, tuple[str, list[str]]]:
+    """Bucket-pattern nodes (`arn:aws:s3:::pay*`, every bucket) that stand for a crown
+    jewel's buckets the input names nowhere -> the jewel service and those bucket patterns.
+    A named bucket node speaks for itself (a Deny on it may keep it out of a wildcard grant)."""
+    named = [
+        n.id
+        for n in design.graph.nodes(NodeType.RESOURCE)
+        if isinstance(n, ResourceNode) and n.id.startswith("arn:aws:s3:::") and not _wild(n.id)
+    ]
+    wild = [
+        n.id
+        for n in design.graph.nodes(NodeType.RESOURCE)
+        if isinstance(n, ResourceNode) and n.id.startswith("arn:aws:s3:::") and _wild(n.id)
+    ]
+    found: dict[str, tuple[str, list[str]]] = {}
+    for name, service in design.baseline.services.items():
+        if not service.crown_jewel:
+            continue
+        unnamed = [
+            p
+            for p in service.select.aws
+            if p.startswith("arn:aws:s3:::") and not any(arn_matches(p, b) for b in named)
+        ]
+        for node_id in wild:
+            covered = [p for p in unnamed if arn_matches(node_id, p)]
+            if covered and node_id not in found:
+                found[node_id] = (name, covered)
+    return found
+
+
+def _wild(bucket: str) -> bool:
+    return any(c in bucket.removeprefix("arn:aws:s3:::") for c in "*?")
 
 
 def _designed_control(design: DesignMap, service: str) -> set[str]:
@@ -268,15 +290,12 @@ def _designed_access(design: DesignMap, trusted: set[str], buckets: Iterable[str
         if isinstance(rule, AwsPermissionRule)
     ]
     resources = [r for rule in rules for r in rule.resources]
+    behind = jewels_behind_wildcards(design)
     found = set()
     for bucket in buckets:
-        # Every bucket: designed when the rules cover the crown jewels' own buckets (their
-        # patterns taken as written: only a wildcard in the rule covers one in the pattern).
-        objects = (
-            [f"{p}/*" for ps in _jewel_bucket_patterns(design).values() for p in ps]
-            if bucket == EVERY_BUCKET
-            else [f"{bucket}/*"]
-        )
+        # A bucket pattern standing for crown jewels: designed when the rules cover the
+        # jewels' buckets (patterns as written: only a wildcard in a rule covers one there).
+        objects = [f"{p}/*" for p in behind[bucket][1]] if bucket in behind else [f"{bucket}/*"]
         if objects and all(any(arn_matches(r, o) for r in resources) for o in objects):
             found.add(bucket)
     return found

@@ -30,6 +30,8 @@ from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, list
 from drift.findings import Finding, FindingKind, Severity, Unknown
 from drift.model import AssumesEdge, EdgeType, IdentityNode, WorkloadNode
 
+SERVICE_LINKED = ":role/aws-service-role/"
+
 
 def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
     """Every live `assumes` edge from a judged source that no trust relation allows."""
@@ -39,6 +41,8 @@ def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
         assert isinstance(edge, AssumesEdge)
         if edge.source == edge.target or not _judged_source(design, edge.source):
             continue
+        if SERVICE_LINKED in edge.target:
+            continue  # AWS defines who assumes its service-linked roles, not the design
         allowed = any(
             covers(design, [r.from_], edge.source) and covers(design, [r.to], edge.target)
             for r in relations

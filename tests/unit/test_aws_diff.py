@@ -186,3 +186,38 @@ def test_a_role_reading_every_bucket_puts_a_crown_jewel_in_the_pods_blast_radius
         'resources: ["arn:aws:s3:::reports/*"]', 'resources: ["arn:aws:s3:::*"]'
     ).replace('actions: ["s3:GetObject"]', 'actions: ["s3:*"]')
     assert judged(designed_every, reporter(every)).findings == ()
+
+
+def test_a_role_reading_every_secret_is_privilege_beyond_an_s3_only_design() -> None:
+    secrets = [
+        *READ_REPORTS,
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": "arn:aws:ssm:*:*:parameter/prod/*",
+        },
+    ]
+    privilege = only(judged(DESIGN, reporter(secrets)), FindingKind.PRIVILEGE_WIDENED)
+    assert privilege.detail == (
+        "secretsmanager:GetSecretValue every Secrets Manager secret; "
+        "ssm:GetParameter SSM parameters matching arn:aws:ssm:*:*:parameter/prod/*"
+    )
+    designed = DESIGN.replace(
+        '      resources: ["arn:aws:s3:::reports/*"]\n',
+        '      resources: ["arn:aws:s3:::reports/*"]\n'
+        '    - actions: ["secretsmanager:Get*", "ssm:GetParameter"]\n'
+        '      resources: ["arn:aws:secretsmanager:*:*:secret:*", "arn:aws:ssm:*:*:parameter/*"]\n',
+    )
+    assert judged(designed, reporter(secrets)).findings == ()
+
+
+def test_a_narrower_pattern_does_not_cover_every_secret() -> None:
+    secrets = [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]
+    designed = DESIGN.replace(
+        'actions: ["s3:GetObject"]\n      resources: ["arn:aws:s3:::reports/*"]',
+        'actions: ["secretsmanager:GetSecretValue"]\n'
+        '      resources: ["arn:aws:secretsmanager:*:*:secret:prod-*"]',
+    )
+    privilege = only(judged(designed, reporter(secrets)), FindingKind.PRIVILEGE_WIDENED)
+    assert privilege.detail == "secretsmanager:GetSecretValue every Secrets Manager secret"

@@ -9,8 +9,9 @@ from typing import Any
 
 from builders import deployment, inventory, namespace
 
+from drift.aws.bucket_nodes import EVERY_BUCKET
 from drift.aws.documents import read_aws_documents
-from drift.aws.graph import EVERY_BUCKET, add_aws
+from drift.aws.graph import add_aws
 from drift.blast import blast_radius
 from drift.build import build_graph
 from drift.diff.radius import is_certain

@@ -1,0 +1,20 @@
+"""How S3 buckets are nodes of the graph: one per bucket ARN, per bucket-name pattern a
+policy grants (`arn:aws:s3:::pay*`), and `arn:aws:s3:::*` for every bucket."""
+
+from __future__ import annotations
+
+from drift.model import ResourceNode
+
+EVERY_BUCKET = "arn:aws:s3:::*"
+
+
+def bucket_node(bucket: str) -> ResourceNode:
+    """The node of a bucket ARN, a bucket-name pattern or every bucket."""
+    name = bucket.removeprefix("arn:aws:s3:::")
+    if bucket == EVERY_BUCKET:
+        text = "every S3 bucket"
+    elif any(c in name for c in "*?"):
+        text = f"S3 buckets matching {name}"
+    else:
+        text = f"S3 bucket {name}"
+    return ResourceNode(id=bucket, name=text, api_group="s3", resource=name)

@@ -1,0 +1,134 @@
+"""Who may read (or write) the data stores besides S3 that attackers go for: Secrets Manager
+secrets, SSM parameters, KMS keys and DynamoDB tables, as `can` edges (S3 is
+`drift.aws.graph`'s).
+
+For each store kind, the nodes are: every resource of that kind (`arn:aws:secretsmanager:*:*:
+secret:*`), and each ARN or ARN pattern of that kind an Allow statement or a resource policy
+names. A node's question asks about a resource only the statements covering all of it match:
+its wildcards stand for `#` (in no real name, account or region), which `*` and `?` in a
+statement match and letters do not — so `secret:prod-*` is asked for `secret:prod-#any#` and
+`arn:aws:secretsmanager:*:*:secret:*` for `arn:aws:secretsmanager:#any#:#any#:secret:#any#`.
+Only `allow` makes an edge; a conditional answer is left out (the network of conditions is
+not drawn), as for buckets. Nodes are kept only when someone holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from drift.aws.documents import AwsInput
+from drift.aws.iam import Decision, Evaluator
+from drift.aws.policy import Effect
+from drift.model import CanEdge, Evidence, ResourceNode, SystemGraph
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreKind:
+    service: str  # the ARN's service, and the resource node's api_group
+    resource: str  # the ARN's resource part up to the name: `secret:`, `parameter/`
+    label: str  # `Secrets Manager secret`
+    actions: tuple[str, ...]
+
+    @property
+    def every(self) -> str:
+        return f"arn:aws:{self.service}:*:*:{self.resource}*"
+
+    def holds(self, arn: str) -> bool:
+        parts = arn.split(":", 5)
+        return (
+            len(parts) == 6
+            and parts[0] == "arn"
+            and parts[2] == self.service
+            and parts[5].startswith(self.resource)
+        )
+
+
+STORES = (
+    StoreKind(
+        service="secretsmanager",
+        resource="secret:",
+        label="Secrets Manager secret",
+        actions=("secretsmanager:GetSecretValue",),
+    ),
+    StoreKind(
+        service="ssm",
+        resource="parameter/",
+        label="SSM parameter",
+        actions=("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"),
+    ),
+    StoreKind(service="kms", resource="key/", label="KMS key", actions=("kms:Decrypt",)),
+    StoreKind(
+        service="dynamodb",
+        resource="table/",
+        label="DynamoDB table",
+        actions=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:PutItem"),
+    ),
+)
+
+
+def add_data_access(graph: SystemGraph, evaluator: Evaluator) -> None:
+    principals = sorted([*evaluator.data.users, *evaluator.data.roles])
+    for store in STORES:
+        for resource in [store.every, *sorted(_named(evaluator.data, store) - {store.every})]:
+            edges = list(_grants(evaluator, principals, store, resource))
+            if not edges:
+                continue
+            graph.add_node(store_node(store, resource))
+            for principal, allowed, evidence in edges:
+                graph.add_edge(
+                    CanEdge(
+                        source=principal,
+                        target=resource,
+                        actions=frozenset(allowed),
+                        evidence=evidence,
+                    )
+                )
+
+
+def store_node(store: StoreKind, resource: str) -> ResourceNode:
+    name = resource.split(":", 5)[5].removeprefix(store.resource)
+    if resource == store.every:
+        text = f"every {store.label}"
+    elif any(c in resource for c in "*?"):
+        text = f"{store.label}s matching {resource}"
+    else:
+        text = f"{store.label} {name}"
+    return ResourceNode(id=resource, name=text, api_group=store.service, resource=name)
+
+
+def _named(data: AwsInput, store: StoreKind) -> set[str]:
+    found = {p.resource for p in data.resource_policies.values() if store.holds(p.resource)}
+    for document in _documents(data):
+        for statement in document:
+            found.update(r for r in statement if store.holds(r) and "$" not in r)
+    return found
+
+
+def _documents(data: AwsInput) -> Iterator[Iterable[Iterable[str]]]:
+    """The Resource lists of every Allow statement of every identity policy."""
+    inline = [p.document for user in data.users.values() for p in user.inline]
+    inline += [p.document for role in data.roles.values() for p in role.inline]
+    inline += [p.document for group in data.groups.values() for p in group.inline]
+    for document in [*inline, *(p.document for p in data.policies.values())]:
+        yield [
+            s.resources or ()
+            for s in document.statements
+            if s.effect is Effect.ALLOW and not s.not_resource
+        ]
+
+
+def _grants(
+    evaluator: Evaluator, principals: list[str], store: StoreKind, resource: str
+) -> Iterator[tuple[str, list[str], tuple[Evidence, ...]]]:
+    request = resource.replace("*", "#any#").replace("?", "#")
+    for principal in principals:
+        allowed: list[str] = []
+        statements: dict[str, None] = {}
+        for action in store.actions:
+            answer = evaluator.can(principal, action, request)
+            if answer.decision is Decision.ALLOW:
+                allowed.append(action)
+                statements.update({str(s): None for s in answer.statements})
+        if allowed:
+            yield principal, allowed, tuple(Evidence(text=e) for e in statements)
