@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from drift.aws.documents import AwsInput
+from drift.aws.escalation import add_escalations
 from drift.aws.iam import Decision, Evaluator
 from drift.aws.policy import PolicyDocument
 from drift.aws.trust import TrustKind, TrustRelation, trust_relations
@@ -57,6 +58,7 @@ def add_aws(graph: SystemGraph, data: AwsInput, inventory: Inventory | None = No
     relations = trust_relations(evaluator)
     _add_trust(graph, relations)
     _add_buckets(graph, evaluator)
+    add_escalations(graph, evaluator, relations)
     if inventory is not None:
         _add_bridge(graph, data, inventory, relations)
     graph.notes.extend(data.notes)
