@@ -96,6 +96,7 @@ def merged(edges: list[AssumesEdge]) -> AssumesEdge:
 def _edge(found: Found, evidence: dict[int, tuple[tuple[Evidence, ...], Outcome]]) -> AssumesEdge:
     # Outcomes are shared by the many targets one answer covers: name their statements once.
     outcome = found.outcome
+    assert outcome.possible, f"a denied escalation {found.source} -> {found.target}"
     named = evidence.get(id(outcome))
     if named is None:
         texts = tuple(Evidence(text=str(s)) for s in outcome.statements)

@@ -229,12 +229,12 @@ class Techniques:
                     unbounded=True,
                 )
         for policy, holder in self._own_policies(principal):
-            outcome = self._new_version(principal, policy)
+            outcome, actions = self._new_version(principal, policy)
             if outcome.possible:
                 yield Found(
                     source=principal,
                     target=admin,
-                    actions=("iam:CreatePolicyVersion", *lifted),
+                    actions=(*actions, *lifted),
                     what=f"a new default version of {holder} policy {policy}, granting "
                     "every action",
                     outcome=both(outcome, limit),
@@ -254,15 +254,19 @@ class Techniques:
                 seen.add(policy)
                 yield policy, whose
 
-    def _new_version(self, principal: str, policy: str) -> Outcome:
-        outcome = self.probe.ask(principal, "iam:CreatePolicyVersion", policy)
+    def _new_version(self, principal: str, policy: str) -> tuple[Outcome, tuple[str, ...]]:
+        """A new default version of `policy`, and the actions it takes: deleting one first
+        when the policy holds as many as IAM keeps (or the input does not say how many)."""
+        created = self.probe.ask(principal, "iam:CreatePolicyVersion", policy)
         found = self.data.policies.get(policy)
-        if outcome.possible and (found is None or len(found.versions) >= MAX_POLICY_VERSIONS):
-            removal = self.probe.ask(principal, "iam:DeletePolicyVersion", policy)
-            if found is None:
-                removal = doubted(removal, f"policy {policy} is not in the input")
-            outcome = both(outcome, removal)
-        return outcome
+        if not created.possible or (
+            found is not None and len(found.versions) < MAX_POLICY_VERSIONS
+        ):
+            return created, ("iam:CreatePolicyVersion",)
+        removal = self.probe.ask(principal, "iam:DeletePolicyVersion", policy)
+        if found is None:
+            removal = doubted(removal, f"policy {policy} is not in the input")
+        return both(created, removal), ("iam:DeletePolicyVersion", "iam:CreatePolicyVersion")
 
     def _writes_on_self(self, principal: str) -> Iterator[tuple[str, str, str]]:
         if principal in self.data.users:
@@ -357,6 +361,8 @@ class Techniques:
             if both_ is None:
                 kept = tuple(s for s in assumed.statements if s != mine)
                 both_ = combined[key] = both(outcome, replace(assumed, statements=kept))
+            if not both_.possible:
+                continue
             yield Found(
                 source=principal,
                 target=role,

@@ -126,6 +126,7 @@ _PROJECT = New(service="codebuild", path="project/{name}")
 _CLUSTER = New(service="ecs", path="cluster/{name}")
 _TASK_DEFINITION = New(service="ecs", path="task-definition/{name}:{id}", id="1")
 _SERVICE = New(service="ecs", path="service/{name}/{name}")
+_INTERPRETER = New(service="bedrock-agentcore", path="code-interpreter/{name}")
 
 # RunInstances is authorized against every resource the new instance uses.
 _RUN_INSTANCES = _steps(
@@ -299,6 +300,19 @@ LAUNCHES: tuple[Launch, ...] = (
                 steps=_steps(("ecs:RegisterTaskDefinition", None), ("ecs:CreateService", _SERVICE)),
                 what="a new ECS service whose tasks run as {role}",
                 doubt=_CLUSTER_DOUBT,
+            ),
+        ),
+    ),
+    Launch(
+        principal="bedrock-agentcore.amazonaws.com",
+        routes=(
+            Route(
+                steps=_steps(
+                    ("bedrock-agentcore:CreateCodeInterpreter", _INTERPRETER),
+                    ("bedrock-agentcore:StartCodeInterpreterSession", _INTERPRETER),
+                    ("bedrock-agentcore:InvokeCodeInterpreter", _INTERPRETER),
+                ),
+                what="a new AgentCore code interpreter running code as {role}",
             ),
         ),
     ),
