@@ -29,8 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from drift.aws.documents import AwsInput
-from drift.aws.escalation_paths import Found, Techniques, admin_id, known
-from drift.aws.escalation_probe import Outcome
+from drift.aws.escalation_base import Found, admin_id, known
+from drift.aws.escalation_outcome import Outcome
+from drift.aws.escalation_paths import Techniques
 from drift.aws.iam import Evaluator
 from drift.aws.trust import TrustRelation
 from drift.model import (

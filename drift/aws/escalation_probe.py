@@ -1,6 +1,6 @@
-"""Asking the IAM evaluator whether a principal can take the steps of an escalation, in three
-values (`Outcome`: allow, conditional, deny), with the statements that decide it and what
-leaves it open.
+"""Asking the IAM evaluator whether a principal can take the steps of an escalation, as an
+`Outcome` (`drift.aws.escalation_outcome`): allow, conditional or deny, with the statements
+that decide it and what leaves it open.
 
 Resources the principal would create do not exist yet, so their ARNs are chosen the way the
 principal would choose them (`drift.aws.escalation_table.New`):
@@ -31,13 +31,13 @@ import functools
 import itertools
 import re
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
 
 from drift.aws.arns import account_of, parse_arn
+from drift.aws.escalation_outcome import DENIED, Outcome, best, both, doubted, of_answer
 from drift.aws.escalation_table import DEFAULT_REGIONS, IAM_REGION, New, Step
-from drift.aws.iam import Answer, Decision, Evaluator
+from drift.aws.iam import Evaluator
 from drift.aws.patterns import ARN_PARTS, glob_source, has_wildcard
-from drift.aws.policy import Effect, Statement, StatementRef
+from drift.aws.policy import Effect, Statement
 from drift.aws.principals import Principal
 from drift.aws.resources import policy_key
 from drift.aws.variables import has_variables
@@ -46,73 +46,6 @@ _REGION_KEYS = frozenset({"aws:requestedregion", "ec2:region"})
 _MAX_NAMES = 4  # names tried per resource, the neutral one first
 _MAX_COMBINATIONS = 32
 Context = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    """Whether some steps can be taken: `allow` (certain), `conditional` (possible: `doubts`
-    say why not certain) or `deny`, with the statements behind it."""
-
-    decision: Decision
-    statements: tuple[StatementRef, ...] = ()
-    doubts: tuple[str, ...] = ()
-
-    @property
-    def possible(self) -> bool:
-        return self.decision is not Decision.DENY
-
-    @property
-    def certain(self) -> bool:
-        return self.decision is Decision.ALLOW
-
-
-DENIED = Outcome(decision=Decision.DENY)
-GRANTED = Outcome(decision=Decision.ALLOW)  # nothing to ask
-
-
-def of_answer(answer: Answer) -> Outcome:
-    if answer.decision is Decision.DENY:
-        return DENIED
-    doubts = [f"when {note.test}" for note in answer.conditions]
-    doubts.extend(answer.reasons if answer.decision is Decision.CONDITIONAL else ())
-    return Outcome(
-        decision=answer.decision,
-        statements=answer.statements,
-        doubts=tuple(dict.fromkeys(doubts)),
-    )
-
-
-def both(*outcomes: Outcome) -> Outcome:
-    """Every one of them: denied if one is, certain only if all are."""
-    if any(o.decision is Decision.DENY for o in outcomes):
-        return DENIED
-    certain = all(o.certain for o in outcomes)
-    return Outcome(
-        decision=Decision.ALLOW if certain else Decision.CONDITIONAL,
-        statements=tuple(dict.fromkeys(s for o in outcomes for s in o.statements)),
-        doubts=tuple(dict.fromkeys(d for o in outcomes for d in o.doubts)),
-    )
-
-
-def best(outcomes: Iterable[Outcome]) -> Outcome:
-    """The first certain one, else the first possible one, else denied."""
-    found = DENIED
-    for outcome in outcomes:
-        if outcome.certain:
-            return outcome
-        if outcome.possible and not found.possible:
-            found = outcome
-    return found
-
-
-def doubted(outcome: Outcome, why: str) -> Outcome:
-    if not outcome.possible:
-        return outcome
-    return Outcome(
-        decision=Decision.CONDITIONAL,
-        statements=outcome.statements,
-        doubts=tuple(dict.fromkeys((*outcome.doubts, why))),
-    )
 
 
 class Prober:
