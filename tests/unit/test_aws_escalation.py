@@ -247,3 +247,24 @@ def test_an_escalation_merges_into_the_trust_edge_of_the_same_pair() -> None:
     assert trust == f"sts:AssumeRole per the trust policy of {T}"
     assert rewrite.startswith("iam:UpdateAssumeRolePolicy + sts:AssumeRole: the trust policy")
     assert evidence(edge) == [f"trust policy of {T} #0", f"{P} inline p #0"]
+
+
+def test_writing_the_policies_of_a_user_whose_key_it_can_make() -> None:
+    keys = stmt(action=["iam:CreateAccessKey", "iam:DeleteAccessKey"], resource=V)
+    graph = of_user(keys, stmt(action="iam:AttachUserPolicy", resource=V))
+    edge = assumes(graph, P, ADMIN)
+    assert edge is not None and edge.certain
+    assert f"AdministratorAccess attached to user {V}, which it can become" in edge.via
+    assert set(from_(graph, P)) == {ADMIN}  # certain: it stands for the edge to V
+
+
+def test_iam_requests_name_iams_region() -> None:
+    # IAM's endpoint is in us-east-1: an SCP keeping requests in eu-west-1 without exempting
+    # IAM forbids writing one's own policy; exempting it does not.
+    outside = {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}
+    me = details(users=[user("p", inline={"p": doc(stmt(action="iam:PutUserPolicy"))})])
+    locked = model(me, scps(stmt(), stmt("Deny", "*", Condition=outside)))
+    assert assumes(locked, P, ADMIN) is None
+    exempt = {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*", "Condition": outside}
+    edge = assumes(model(me, scps(stmt(), exempt)), P, ADMIN)
+    assert edge is not None and edge.certain

@@ -4,6 +4,7 @@ of new resources chosen as the principal would."""
 
 from __future__ import annotations
 
+import pytest
 from aws_builders import arn, details, doc, role, stmt, user
 
 from drift.aws.escalation_probe import _arn_regex
@@ -241,3 +242,41 @@ def test_the_resource_matching_shortcut_agrees_with_arn_matching() -> None:
         for value in arns:
             expected = arn_matches(pattern, value)
             assert (_arn_regex(pattern).fullmatch(value) is not None) == expected, (pattern, value)
+
+
+@pytest.mark.parametrize(
+    ("service", "actions", "what"),
+    [
+        ("glue", ["glue:CreateDevEndpoint"], "a new Glue development endpoint"),
+        ("glue", ["glue:CreateJob", "glue:StartJobRun"], "a new Glue job"),
+        ("glue", ["glue:CreateJob", "glue:CreateTrigger"], "started by a new trigger"),
+        ("cloudformation", ["cloudformation:CreateStack"], "a new CloudFormation stack"),
+        ("sagemaker", ["sagemaker:CreateTrainingJob"], "a new SageMaker training job"),
+        ("sagemaker", ["sagemaker:CreateProcessingJob"], "a new SageMaker processing job"),
+        (
+            "sagemaker",
+            ["sagemaker:CreateNotebookInstance", "sagemaker:CreatePresignedNotebookInstanceUrl"],
+            "a new SageMaker notebook instance",
+        ),
+        ("codebuild", ["codebuild:CreateProject", "codebuild:StartBuild"], "a new CodeBuild"),
+        (
+            "bedrock-agentcore",
+            [
+                "bedrock-agentcore:CreateCodeInterpreter",
+                "bedrock-agentcore:StartCodeInterpreterSession",
+                "bedrock-agentcore:InvokeCodeInterpreter",
+            ],
+            "a new AgentCore code interpreter",
+        ),
+    ],
+)
+def test_each_service_that_runs_code_as_a_passed_role(
+    service: str, actions: list[str], what: str
+) -> None:
+    roles = [service_role("t", f"{service}.amazonaws.com")]
+    edge = assumes(of_user(stmt(action=["iam:PassRole", *actions]), roles=roles), P, T)
+    assert edge is not None and edge.certain, service
+    assert edge.via.startswith(" + ".join(["iam:PassRole", *actions]) + ": ")
+    assert what in edge.via
+    # One action short, nothing (but Lambda, whose function alone is kept, not certain).
+    assert assumes(of_user(stmt(action=["iam:PassRole", *actions[1:]]), roles=roles), P, T) is None
