@@ -1,13 +1,15 @@
 """Times IAM evaluation (`drift.aws`) on a synthetic account: 2,000 roles, 5,000 customer
 managed policies and the AWS managed policy set (1,594 policies, from ../shared/corpus).
 
-What is measured is what the graph's `can` edges will need: for every role, a `drift can`
-answer for each of 50 sensitive actions on `*` (100,000 answers), with its deciding
-statements. Each run is a child process that reads and validates the documents (JSON
-parse + policy parsing: "load"), then answers every question ("answer"). The parent
+Two modes. By default, for every role a `drift can` answer for each of 50 sensitive actions
+on `*` (100,000 answers), with its deciding statements. With `--graph`, the whole of
+`drift.aws.graph.add_aws` into an empty graph: principals, trust, buckets and the privilege
+escalation edges. Each run is a child process that reads and validates the documents (JSON
+parse + policy parsing: "load"), then does the work ("answer" or "graph"). The parent
 reports min and median over `--repeat` runs and the child's peak RSS (wait4(2)).
 
     python benchmarks/run_iam.py --repeat 3
+    python benchmarks/run_iam.py --graph --repeat 3
     python benchmarks/run_iam.py --roles 200 --policies 500 --repeat 1 --profile
 
 The generator is seeded: the same sizes and `--seed` give the same account. Roles attach
@@ -211,10 +213,33 @@ def synthesize(
     }
 
 
-def child(files: list[str], profile: bool) -> None:
+def child(files: list[str], profile: bool, graph: bool) -> None:
     from drift.aws.documents import read_aws_files
     from drift.aws.iam import Evaluator
     from drift.gcpause import paused_gc
+
+    def build() -> dict[str, Any]:
+        from drift.aws.graph import add_aws
+        from drift.model import AssumesEdge, EdgeType, SystemGraph
+
+        started = time.perf_counter()
+        data = read_aws_files(files)
+        loaded = time.perf_counter()
+        model = SystemGraph(cluster="bench")
+        add_aws(model, data)
+        done = time.perf_counter()
+        assumes = [e for e in model.edges(EdgeType.ASSUMES) if isinstance(e, AssumesEdge)]
+        return {
+            "load": loaded - started,
+            "graph": done - loaded,
+            "nodes": sum(1 for _ in model.nodes()),
+            "edges": dict(Counter(str(e.type) for e in model.edges())),
+            "escalations": sum(1 for e in assumes if "per the trust policy" not in e.via),
+            "certain": sum(1 for e in assumes if e.certain),
+            "to_admin": sum(1 for e in assumes if e.target.startswith("aws-admin:")),
+            "roles": len(data.roles),
+            "policies": len(data.policies),
+        }
 
     def work() -> dict[str, Any]:
         started = time.perf_counter()
@@ -238,19 +263,21 @@ def child(files: list[str], profile: bool) -> None:
             "policies": len(data.policies),
         }
 
+    task = build if graph else work
     with paused_gc():
         if profile:
             profiler = cProfile.Profile()
-            result = profiler.runcall(work)
+            result = profiler.runcall(task)
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
         else:
-            result = work()
+            result = task()
     print(json.dumps(result))
 
 
-def run_once(files: list[str]) -> tuple[dict[str, Any], float]:
+def run_once(files: list[str], graph: bool) -> tuple[dict[str, Any], float]:
+    mode = ["--graph"] if graph else []
     process = subprocess.Popen(
-        [sys.executable, __file__, "--child", *files], stdout=subprocess.PIPE, cwd=REPO
+        [sys.executable, __file__, *mode, "--child", *files], stdout=subprocess.PIPE, cwd=REPO
     )
     _, status, usage = os.wait4(process.pid, 0)
     assert process.stdout is not None
@@ -268,10 +295,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--managed", type=Path, default=MANAGED, help="the AWS managed policy set")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--graph", action="store_true", help="time add_aws, not the answers")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.profile)
+        child(args.child, args.profile, args.graph)
         return
     managed = json.loads(args.managed.read_text()) if args.managed.exists() else None
     if managed is None:
@@ -280,10 +308,11 @@ def main() -> None:
         account = Path(work) / "gaad.json"
         account.write_text(json.dumps(synthesize(args.roles, args.policies, args.seed, managed)))
         files = [str(account)] + ([str(args.managed)] if managed else [])
-        runs = [run_once(files) for _ in range(args.repeat)]
+        runs = [run_once(files, args.graph) for _ in range(args.repeat)]
         if args.profile:
+            mode = ["--graph"] if args.graph else []
             subprocess.run(
-                [sys.executable, __file__, "--profile", "--child", *files],
+                [sys.executable, __file__, "--profile", *mode, "--child", *files],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 cwd=REPO,
@@ -297,6 +326,9 @@ def report(runs: list[tuple[dict[str, Any], float]]) -> None:
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+    if "graph" in first:
+        report_graph(runs)
+        return
     print(
         f"{first['roles']} roles, {first['policies']} managed policies; "
         f"{sum(first['decisions'].values())} answers {first['decisions']}, "
@@ -306,6 +338,22 @@ def report(runs: list[tuple[dict[str, Any], float]]) -> None:
         values = [r[key] for r, _ in runs]
         print(f"{key:>7} s: min {min(values):.2f}  median {statistics.median(values):.2f}")
     total = [r["load"] + r["answer"] for r, _ in runs]
+    rss = [m for _, m in runs]
+    print(f"  total s: min {min(total):.2f}  median {statistics.median(total):.2f}")
+    print(f"  RSS MiB: min {min(rss):.0f}  median {statistics.median(rss):.0f}")
+
+
+def report_graph(runs: list[tuple[dict[str, Any], float]]) -> None:
+    first = runs[0][0]
+    print(
+        f"{first['roles']} roles, {first['policies']} managed policies; {first['nodes']} nodes, "
+        f"edges {first['edges']}; {first['escalations']} escalation edges "
+        f"({first['to_admin']} to an administrator node), {first['certain']} assumes certain"
+    )
+    for key in ("load", "graph"):
+        values = [r[key] for r, _ in runs]
+        print(f"{key:>7} s: min {min(values):.2f}  median {statistics.median(values):.2f}")
+    total = [r["load"] + r["graph"] for r, _ in runs]
     rss = [m for _, m in runs]
     print(f"  total s: min {min(total):.2f}  median {statistics.median(total):.2f}")
     print(f"  RSS MiB: min {min(rss):.0f}  median {statistics.median(rss):.0f}")

@@ -285,6 +285,13 @@ class SystemGraph:
             raise GraphError(f"second {edge.type} edge {edge.source} -> {edge.target}")
         self._graph.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
 
+    def replace_edge(self, edge: Edge) -> None:
+        """Put `edge` in place of the edge of its type between the same pair (a builder that
+        learns more about a relation merges it into one edge, as the model allows only one)."""
+        if not self._graph.has_edge(edge.source, edge.target, key=edge.type):
+            raise GraphError(f"no {edge.type} edge {edge.source} -> {edge.target} to replace")
+        self._graph.add_edge(edge.source, edge.target, key=edge.type, edge=edge)
+
     def node(self, node_id: str) -> Node:
         node: Node = self._graph.nodes[node_id]["node"]
         return node

@@ -6,6 +6,8 @@ from __future__ import annotations
 from drift.model import ResourceNode
 
 EVERY_BUCKET = "arn:aws:s3:::*"
+# What `can` edges to buckets say a principal may do with their objects.
+BUCKET_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 
 
 def bucket_node(bucket: str) -> ResourceNode:

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from drift.aws.bridge import add_bridge
-from drift.aws.bucket_nodes import EVERY_BUCKET, bucket_node
+from drift.aws.bucket_nodes import BUCKET_ACTIONS, EVERY_BUCKET, bucket_node
 from drift.aws.data_access import add_data_access
 from drift.aws.documents import AwsInput
+from drift.aws.escalation import add_escalations
 from drift.aws.graph_network import add_network
 from drift.aws.iam import Decision, Evaluator
 from drift.aws.policy import PolicyDocument
@@ -28,7 +29,6 @@ from drift.aws.trust import TrustKind, TrustRelation, trust_relations
 from drift.k8s.inventory import Inventory
 from drift.model import AssumesEdge, CanEdge, Evidence, IdentityNode, SystemGraph
 
-BUCKET_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 ANYONE = "aws:*"
 _OUTSIDE_KINDS = {
     TrustKind.ACCOUNT: "AWSAccount",
@@ -58,6 +58,7 @@ def add_aws(
     _add_trust(graph, relations)
     _add_buckets(graph, evaluator)
     add_data_access(graph, evaluator)  # secrets, parameters, keys, tables
+    add_escalations(graph, evaluator, relations)  # privilege escalation: drift.aws.escalation
     add_network(graph, data)  # compute, exposure and instance roles: drift.aws.graph_network
     if inventory is not None:
         add_bridge(graph, evaluator, inventory, relations, eks_cluster=eks_cluster)

@@ -120,9 +120,13 @@ class Evaluator:
         action: str,
         resource: str,
         context: Mapping[str, KeyValue] | None = None,
+        *,
+        resource_account: str | None = None,
     ) -> Answer:
         """May `principal` (a user or role ARN in the input) do `action` on `resource` (an
-        ARN, or `*` for actions that take none)? `context`: keys the question sets."""
+        ARN, or `*` for actions that take none)? `context`: keys the question sets.
+        `resource_account`: the resource's account where its ARN names none (an AMI) and the
+        asker knows it."""
         who = self.principal(principal)
         request = Request(
             principal=who,
@@ -131,7 +135,10 @@ class Evaluator:
             context={k.lower(): v for k, v in (context or {}).items()},
         )
         layers = self._layers(request)
-        return _decide(request, layers, self._accounts(request, layers))
+        same = self._accounts(request, layers)
+        if same is None and resource_account is not None:
+            same = resource_account == who.account
+        return _decide(request, layers, same)
 
     def _layers(self, request: Request) -> _Layers:
         who = request.principal
