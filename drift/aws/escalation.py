@@ -42,6 +42,7 @@ from drift.model import (
     EdgeType,
     Evidence,
     IdentityNode,
+    ResourceNode,
     SystemGraph,
 )
 
