@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from drift.aws.arns import account_of
 from drift.aws.patterns import arn_matches
 from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import AwsPermissionRule
@@ -39,6 +40,7 @@ from drift.model import (
     IdentityNode,
     NodeType,
     ResourceNode,
+    SystemGraph,
     WorkloadNode,
 )
 
@@ -73,7 +75,123 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
         finding = _finding(design, loaded, service, [w for w in widened if w], jewels)
         if finding is not None:
             findings.append(finding)
+    for entry in _aws_entry_points(design):
+        trusted = _designed_control(design, entry)
+        designed = _designed_access(design, trusted, jewel_buckets)
+        finding = _entry_finding(design, loaded, radius, entry, trusted, designed, jewels)
+        if finding is not None:
+            findings.append(finding)
     return findings
+
+
+# -- AWS principals ----------------------------------------------------------------------------
+
+# Where an attacker enters an account: a user's leaked keys, or a principal a trust policy
+# lets in from outside (another account, anyone, a federated identity). Roles are entered
+# from these, or from compute that runs as them (a designed service's own finding).
+AWS_ENTRY_KINDS = frozenset({"IAMUser", "AWSAccount", "AWSPrincipal", "Anyone"})
+_EVERY_PERMISSION = "AWSAdministrator"
+
+
+def _aws_entry_points(design: DesignMap) -> list[str]:
+    return sorted(
+        n.id
+        for n in design.graph.nodes(NodeType.IDENTITY)
+        if isinstance(n, IdentityNode) and n.kind in AWS_ENTRY_KINDS
+    )
+
+
+def _entry_finding(
+    design: DesignMap,
+    loaded: LoadedBaseline,
+    radius: BlastRadius,
+    entry: str,
+    trusted: set[str],
+    designed_access: set[str],
+    jewels: dict[str, str],
+) -> Finding | None:
+    """What holding an AWS principal newly gives beyond its designed trust: identities
+    reached through another one (one step is the trust finding's), every permission of an
+    account and crown jewels however directly, with the attack path to the worst."""
+    graph = design.graph
+    own = {entry}
+    becomes = _direct(design, own, EdgeType.ASSUMES)
+    touches = _direct(design, own, EdgeType.CAN)
+    controlled = [
+        node
+        for node in sorted(radius.control_of(entry))
+        if node != entry
+        and (node not in becomes or node in jewels)
+        and isinstance(graph.node(node), (WorkloadNode, IdentityNode))
+        and not covers(design, trusted, node)
+    ]
+    reached = [
+        jewel
+        for jewel in sorted(jewels)
+        if isinstance(graph.node(jewel), (WorkloadNode, ResourceNode))
+        and jewel not in touches
+        and jewel not in designed_access
+        and radius.reaches(entry, jewel)
+    ]
+    if any(_is_admin(graph, n) and n in becomes for n in radius.control_of(entry)):
+        return None  # every permission in one step: the trust finding says it, critically
+    controlled = _beyond_admin_dropped(graph, controlled, jewels)
+    if not controlled and not reached:
+        return None
+    admins = [n for n in controlled if _is_admin(graph, n)]
+    controlled_jewels = [n for n in controlled if n in jewels]
+    if admins or controlled_jewels or not reached:
+        worst, kind = (admins or controlled_jewels or controlled)[0], PathKind.CONTROL
+    else:
+        worst, kind = reached[0], PathKind.REACH
+    steps = shortest_path(graph, entry, worst, kind=kind, is_certain=is_certain)
+    path = tuple(_path_step(design, step) for step in steps or ())
+    parts = []
+    if controlled:
+        parts.append("newly controls " + listed(display_identity(design, n) for n in controlled))
+    if reached:
+        parts.append(
+            "newly reaches crown jewels "
+            + listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
+        )
+    critical = bool(admins or controlled_jewels or reached)
+    gives = (
+        display_identity(design, admins[0])  # every permission in account ...
+        if admins
+        else "a crown jewel"
+        if critical
+        else "more than the design allows"
+    )
+    return Finding(
+        kind=FindingKind.BLAST_RADIUS_WIDENED,
+        severity=Severity.CRITICAL if critical else Severity.HIGH,
+        cluster=graph.cluster,
+        subjects=(entry,),
+        title=f"compromising {display_identity(design, entry)} now gives an attacker {gives}",
+        detail="; ".join(parts),
+        evidence=tuple(e for step in path for e in step.evidence)[:MAX_LISTED],
+        clause=loaded.clause(("trust",)),
+        baseline_version=loaded.version,
+        path=path,
+    )
+
+
+def _beyond_admin_dropped(
+    graph: SystemGraph, controlled: list[str], jewels: dict[str, str]
+) -> list[str]:
+    """With every permission of an account controlled, its other principals go unsaid (every
+    permission includes becoming them); crown jewels are still named."""
+    accounts = {n.removeprefix("aws-admin:") for n in controlled if _is_admin(graph, n)}
+    if not accounts:
+        return controlled
+    return [
+        n for n in controlled if _is_admin(graph, n) or n in jewels or account_of(n) not in accounts
+    ]
+
+
+def _is_admin(graph: SystemGraph, node_id: str) -> bool:
+    node = graph.node(node_id)
+    return isinstance(node, IdentityNode) and node.kind == _EVERY_PERMISSION
 
 
 def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
@@ -205,12 +323,15 @@ def _finding(
     if not widened:
         return None
     graph = design.graph
-    controlled = sorted({n for w in widened for n in w.controlled})
+    controlled = _beyond_admin_dropped(
+        graph, sorted({n for w in widened for n in w.controlled}), jewels
+    )
     controlled_jewels = [n for n in controlled if n in jewels]
     taken = {jewels[n] for n in controlled_jewels}  # a crown jewel taken over is not "reached"
     reached = sorted({n for w in widened for n in w.reached if jewels[n] not in taken})
-    if controlled_jewels or not reached:
-        worst, kind = (controlled_jewels or controlled)[0], PathKind.CONTROL
+    admins = [n for n in controlled if _is_admin(graph, n)]
+    if controlled_jewels or admins or not reached:
+        worst, kind = (controlled_jewels or admins or controlled)[0], PathKind.CONTROL
     else:
         worst, kind = reached[0], PathKind.REACH
     start = next(
@@ -225,15 +346,21 @@ def _finding(
             "newly reaches crown jewels "
             + listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
         )
-    critical = bool(reached or controlled_jewels)
+    critical = bool(reached or controlled_jewels or admins)
     path = tuple(_path_step(design, step) for step in steps or ())
+    gives = (
+        "a crown jewel"
+        if reached or controlled_jewels
+        else display_identity(design, admins[0])
+        if admins
+        else "more than the design allows"
+    )
     return Finding(
         kind=FindingKind.BLAST_RADIUS_WIDENED,
         severity=Severity.CRITICAL if critical else Severity.HIGH,
         cluster=graph.cluster,
         subjects=(f"service:{service}",),
-        title=f"compromising {service} now gives an attacker "
-        + ("a crown jewel" if critical else "more than the design allows"),
+        title=f"compromising {service} now gives an attacker {gives}",
         detail="; ".join(parts),
         evidence=tuple(e for step in path for e in step.evidence)[:MAX_LISTED],
         clause=loaded.clause(("trust",) if design.baseline.trust else ("services", service)),
