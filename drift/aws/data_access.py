@@ -18,9 +18,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from drift.aws.documents import AwsInput
-from drift.aws.iam import Decision, Evaluator
+from drift.aws.grants import Grants, identity_documents
+from drift.aws.iam import Evaluator
 from drift.aws.policy import Effect
-from drift.model import CanEdge, Evidence, ResourceNode, SystemGraph
+from drift.model import CanEdge, ResourceNode, SystemGraph
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,9 +70,17 @@ STORES = (
 
 def add_data_access(graph: SystemGraph, evaluator: Evaluator) -> None:
     principals = sorted([*evaluator.data.users, *evaluator.data.roles])
+    finder = Grants(evaluator)
     for store in STORES:
+        implied: dict[str, frozenset[str]] = {}
         for resource in [store.every, *sorted(_named(evaluator.data, store) - {store.every})]:
-            edges = list(_grants(evaluator, principals, store, resource))
+            request = resource.replace("*", "#any#").replace("?", "#")
+            pattern = resource != store.every and any(c in resource for c in "*?")
+            edges = list(
+                finder.of(principals, store.actions, request, implied=implied if pattern else None)
+            )
+            if resource == store.every:
+                implied = {principal: frozenset(allowed) for principal, allowed, _ in edges}
             if not edges:
                 continue
             graph.add_node(store_node(store, resource))
@@ -106,29 +115,10 @@ def _named(data: AwsInput, store: StoreKind) -> set[str]:
 
 
 def _documents(data: AwsInput) -> Iterator[Iterable[Iterable[str]]]:
-    """The Resource lists of every Allow statement of every identity policy."""
-    inline = [p.document for user in data.users.values() for p in user.inline]
-    inline += [p.document for role in data.roles.values() for p in role.inline]
-    inline += [p.document for group in data.groups.values() for p in group.inline]
-    for document in [*inline, *(p.document for p in data.policies.values())]:
+    """The Resource lists of the Allow statements of the identity policies that grant."""
+    for document in identity_documents(data):
         yield [
             s.resources or ()
             for s in document.statements
             if s.effect is Effect.ALLOW and not s.not_resource
         ]
-
-
-def _grants(
-    evaluator: Evaluator, principals: list[str], store: StoreKind, resource: str
-) -> Iterator[tuple[str, list[str], tuple[Evidence, ...]]]:
-    request = resource.replace("*", "#any#").replace("?", "#")
-    for principal in principals:
-        allowed: list[str] = []
-        statements: dict[str, None] = {}
-        for action in store.actions:
-            answer = evaluator.can(principal, action, request)
-            if answer.decision is Decision.ALLOW:
-                allowed.append(action)
-                statements.update({str(s): None for s in answer.statements})
-        if allowed:
-            yield principal, allowed, tuple(Evidence(text=e) for e in statements)

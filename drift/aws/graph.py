@@ -15,16 +15,16 @@ grant on any bucket.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from drift.aws.bridge import add_bridge
 from drift.aws.bucket_nodes import BUCKET_ACTIONS, EVERY_BUCKET, bucket_node
 from drift.aws.data_access import add_data_access
 from drift.aws.documents import AwsInput
 from drift.aws.escalation import add_escalations
+from drift.aws.grants import Grants, identity_documents
 from drift.aws.graph_network import add_network
 from drift.aws.iam import Decision, Evaluator
-from drift.aws.policy import PolicyDocument
 from drift.aws.trust import TrustKind, TrustRelation, trust_relations
 from drift.k8s.inventory import Inventory
 from drift.model import AssumesEdge, CanEdge, Evidence, IdentityNode, SystemGraph
@@ -128,8 +128,16 @@ def _add_buckets(graph: SystemGraph, evaluator: Evaluator) -> None:
     them."""
     principals = sorted([*evaluator.data.users, *evaluator.data.roles])
     named, patterns = _buckets(evaluator.data)
+    finder = Grants(evaluator)
+    implied: dict[str, frozenset[str]] = {}
     for bucket in [EVERY_BUCKET, *sorted(patterns), *sorted(named)]:
-        edges = list(_bucket_grants(evaluator, principals, bucket))
+        request = f"{_request_bucket(bucket)}/#any-object#"
+        pattern = bucket in patterns  # what every bucket's edge says is left out of it
+        edges = list(
+            finder.of(principals, BUCKET_ACTIONS, request, implied=implied if pattern else None)
+        )
+        if bucket == EVERY_BUCKET:
+            implied = {principal: frozenset(allowed) for principal, allowed, _ in edges}
         if not edges and bucket not in named:
             continue
         graph.add_node(bucket_node(bucket))
@@ -142,22 +150,6 @@ def _add_buckets(graph: SystemGraph, evaluator: Evaluator) -> None:
                     evidence=evidence,
                 )
             )
-
-
-def _bucket_grants(
-    evaluator: Evaluator, principals: list[str], bucket: str
-) -> Iterator[tuple[str, list[str], tuple[Evidence, ...]]]:
-    request = _request_bucket(bucket)
-    for principal in principals:
-        allowed: list[str] = []
-        statements: dict[str, None] = {}
-        for action in BUCKET_ACTIONS:
-            answer = evaluator.can(principal, action, f"{request}/#any-object#")
-            if answer.decision is Decision.ALLOW:
-                allowed.append(action)
-                statements.update({str(s): None for s in answer.statements})
-        if allowed:
-            yield principal, allowed, tuple(Evidence(text=e) for e in statements)
 
 
 def _request_bucket(bucket: str) -> str:
@@ -177,7 +169,7 @@ def _buckets(data: AwsInput) -> tuple[set[str], set[str]]:
         if policy.resource.startswith("arn:aws:s3:::")
     }
     patterns = set()
-    for document in _identity_documents(data):
+    for document in identity_documents(data):
         for statement in document.statements:
             for resource in statement.resources or ():
                 bucket = _bucket_of(resource)
@@ -188,17 +180,6 @@ def _buckets(data: AwsInput) -> tuple[set[str], set[str]]:
                 else:
                     named.add(bucket)
     return named, patterns - {EVERY_BUCKET}
-
-
-def _identity_documents(data: AwsInput) -> Iterator[PolicyDocument]:
-    for user in data.users.values():
-        yield from (inline.document for inline in user.inline)
-    for role in data.roles.values():
-        yield from (inline.document for inline in role.inline)
-    for group in data.groups.values():
-        yield from (inline.document for inline in group.inline)
-    for policy in data.policies.values():
-        yield policy.document
 
 
 def _bucket_of(resource: str) -> str | None:
