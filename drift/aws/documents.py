@@ -116,6 +116,12 @@ class Role:
         """Service-linked roles (path /aws-service-role/): SCPs do not apply to them."""
         return self.path.startswith("/aws-service-role/")
 
+    @property
+    def protected(self) -> bool:
+        """Roles only AWS may change: service-linked ones, and those IAM Identity Center
+        keeps (path /aws-reserved/); IAM refuses to write their policies or trust."""
+        return self.service_linked or self.path.startswith("/aws-reserved/")
+
 
 @dataclass(frozen=True, kw_only=True)
 class AwsInput:

@@ -143,7 +143,7 @@ def _add_administrator(graph: SystemGraph, data: AwsInput, account: str) -> None
                 )
             )
     for arn, role in sorted(data.roles.items()):
-        if arn.split(":")[4] == account and not role.service_linked:
+        if arn.split(":")[4] == account and not role.protected:
             graph.add_edge(
                 AssumesEdge(
                     source=node,

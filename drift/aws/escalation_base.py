@@ -132,14 +132,14 @@ class Scope:
         return self.evaluator.principal(principal).account
 
     def principals(self, account: str) -> tuple[list[str], list[str]]:
-        """The users, and the roles but service-linked ones, of an account."""
+        """The users, and the roles but those only AWS may change, of an account."""
         found = self._accounts.get(account)
         if found is None:
             users = sorted(u for u in self.data.users if account_of(u) == account)
             roles = sorted(
                 arn
                 for arn, role in self.data.roles.items()
-                if account_of(arn) == account and not role.service_linked
+                if account_of(arn) == account and not role.protected
             )
             found = self._accounts[account] = (users, roles)
         return found

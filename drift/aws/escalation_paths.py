@@ -16,7 +16,8 @@ Every permission:
   principal P cannot become gives P nothing and is not counted. One such way is kept: the
   first certain one, else the first possible one.
 - Whoever gains the permissions keeps its permissions boundary: with one that does not allow
-  every action, the step is certain only if P can also delete that boundary.
+  every action, the step is certain only if P can also delete that boundary. It keeps its
+  Deny statements too (a Deny wins over anything attached): with any, not certain.
 - Changes that rewrite P's own permissions, then whatever the new permissions allow (the
   techniques above and P's edges to others, asked again over the changed input, one change
   deep; per target, the first certain way): `iam:SetDefaultPolicyVersion` on a policy of P's
@@ -46,6 +47,7 @@ from drift.aws.escalation_probe import partition_of
 from drift.aws.escalation_table import ADMINISTRATOR, MAX_POLICY_VERSIONS
 from drift.aws.escalation_targets import Targets
 from drift.aws.iam import Evaluator
+from drift.aws.policy import Effect
 from drift.aws.whatif import with_default_version, with_member
 
 _WRITES = ("iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy")
@@ -160,7 +162,7 @@ class Techniques:
             for group in self._groups_of(principal):
                 yield "iam:AttachGroupPolicy", group.arn, f"its group {group.name}"
                 yield "iam:PutGroupPolicy", group.arn, f"its group {group.name}"
-        elif not self.data.roles[principal].service_linked:
+        elif not self.data.roles[principal].protected:
             yield "iam:AttachRolePolicy", principal, "itself"
             yield "iam:PutRolePolicy", principal, "itself"
 
@@ -180,7 +182,20 @@ class Techniques:
 
     def _boundary(self, principal: str, gaining: str) -> tuple[Outcome, tuple[str, ...]]:
         """What it takes for `gaining` to hold every permission it is granted, given its
-        permissions boundary, and the actions that lift it."""
+        permissions boundary, and the actions that lift it; and its own Deny statements,
+        which stay in force whatever is attached (not certain then)."""
+        limit, lifted = self._boundary_alone(principal, gaining)
+        denies = [
+            s
+            for s in self.evaluator.principal(gaining).identity.statements
+            if s.effect is Effect.DENY
+        ]
+        if denies:
+            whose = "its" if principal == gaining else f"{gaining}'s"
+            limit = doubted(limit, f"{whose} Deny statement {denies[0].ref} still applies")
+        return limit, lifted
+
+    def _boundary_alone(self, principal: str, gaining: str) -> tuple[Outcome, tuple[str, ...]]:
         who = self.evaluator.principal(gaining)
         if who.boundary_arn is None:
             return GRANTED, ()
@@ -250,7 +265,7 @@ class Techniques:
         if target in self.data.users:
             return [("iam:AttachUserPolicy", "user"), ("iam:PutUserPolicy", "user")]
         role: Role | None = self.data.roles.get(target)
-        if role is None or role.service_linked:
+        if role is None or role.protected:
             return []
         return [("iam:AttachRolePolicy", "role"), ("iam:PutRolePolicy", "role")]
 

@@ -163,7 +163,7 @@ class Targets:
             )
             for role, (trusted, as_named) in sorted(roles.items()):
                 found = self.scope.data.roles[role]
-                if role == principal or found.service_linked:
+                if role == principal or found.protected:
                     continue
                 if not (without_profile or found.instance_profiles):
                     continue

@@ -379,7 +379,7 @@ def _trust(draft: _Draft) -> list[str]:
         source, target = _trust_ref(draft, refs, edge.source), _trust_ref(draft, refs, edge.target)
         if source is None or target is None or source == target:
             continue
-        if ":role/aws-service-role/" in edge.target:
+        if ":role/aws-service-role/" in edge.target or ":role/aws-reserved/sso." in edge.target:
             continue  # AWS's own: not judged, not drafted
         if not _outside_design(source) and source != _ANYWHERE:
             pairs.add((source, target))

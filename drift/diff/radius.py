@@ -133,9 +133,10 @@ def _entry_finding(
         and jewel not in designed_access
         and radius.reaches(entry, jewel)
     ]
-    if any(_is_admin(graph, n) and n in becomes for n in radius.control_of(entry)):
-        return None  # every permission in one step: the trust finding says it, critically
-    controlled = _beyond_admin_dropped(graph, controlled, jewels)
+    # Every permission of an account in one step: the trust finding says it, critically; what
+    # it leads to in that account goes unsaid here, the rest (another account) is still told.
+    direct = {n for n in becomes if _is_admin(graph, n)}
+    controlled = _beyond_admin_dropped(graph, controlled, jewels, also=direct)
     if not controlled and not reached:
         return None
     admins = [n for n in controlled if _is_admin(graph, n)]
@@ -177,11 +178,16 @@ def _entry_finding(
 
 
 def _beyond_admin_dropped(
-    graph: SystemGraph, controlled: list[str], jewels: dict[str, str]
+    graph: SystemGraph,
+    controlled: list[str],
+    jewels: dict[str, str],
+    also: Iterable[str] = (),
 ) -> list[str]:
-    """With every permission of an account controlled, its other principals go unsaid (every
-    permission includes becoming them); crown jewels are still named."""
-    accounts = {n.removeprefix("aws-admin:") for n in controlled if _is_admin(graph, n)}
+    """With every permission of an account controlled (or in `also`), its other principals go
+    unsaid (every permission includes becoming them); crown jewels are still named."""
+    also = set(also)
+    admins = [n for n in controlled if _is_admin(graph, n)] + list(also)
+    accounts = {n.removeprefix("aws-admin:") for n in admins}
     if not accounts:
         return controlled
     return [

@@ -31,6 +31,7 @@ from drift.findings import Finding, FindingKind, Severity, Unknown
 from drift.model import AssumesEdge, EdgeType, IdentityNode, WorkloadNode
 
 SERVICE_LINKED = ":role/aws-service-role/"
+IDENTITY_CENTER = ":role/aws-reserved/sso.amazonaws.com/"  # its permission sets' roles
 
 
 def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
@@ -41,8 +42,8 @@ def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
         assert isinstance(edge, AssumesEdge)
         if edge.source == edge.target or not _judged_source(design, edge.source):
             continue
-        if SERVICE_LINKED in edge.target:
-            continue  # AWS defines who assumes its service-linked roles, not the design
+        if SERVICE_LINKED in edge.target or IDENTITY_CENTER in edge.target:
+            continue  # AWS defines who assumes these roles, not the design
         allowed = any(
             covers(design, [r.from_], edge.source) and covers(design, [r.to], edge.target)
             for r in relations
