@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from drift.aws.documents import AwsInput
-from drift.aws.grants import Grants, identity_documents
+from drift.aws.grants import Grants, add_grants, identity_documents
 from drift.aws.iam import Evaluator
 from drift.aws.policy import Effect
-from drift.model import CanEdge, ResourceNode, SystemGraph
+from drift.model import ResourceNode, SystemGraph
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,15 +84,7 @@ def add_data_access(graph: SystemGraph, evaluator: Evaluator) -> None:
             if not edges:
                 continue
             graph.add_node(store_node(store, resource))
-            for principal, allowed, evidence in edges:
-                graph.add_edge(
-                    CanEdge(
-                        source=principal,
-                        target=resource,
-                        actions=frozenset(allowed),
-                        evidence=evidence,
-                    )
-                )
+            add_grants(graph, resource, edges)
 
 
 def store_node(store: StoreKind, resource: str) -> ResourceNode:

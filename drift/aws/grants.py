@@ -22,9 +22,17 @@ from drift.aws.patterns import arn_matches
 from drift.aws.policy import Effect, PolicyDocument
 from drift.aws.resources import policy_key
 from drift.aws.variables import has_variables
-from drift.model import Evidence
+from drift.model import CanEdge, Evidence, SystemGraph
 
 Grant = tuple[str, list[str], tuple[Evidence, ...]]
+
+
+def add_grants(graph: SystemGraph, target: str, found: Iterable[Grant]) -> None:
+    """A `can` edge to `target` for each grant."""
+    for principal, allowed, evidence in found:
+        graph.add_edge(
+            CanEdge(source=principal, target=target, actions=frozenset(allowed), evidence=evidence)
+        )
 
 
 class Grants:

@@ -22,12 +22,12 @@ from drift.aws.bucket_nodes import BUCKET_ACTIONS, EVERY_BUCKET, bucket_node
 from drift.aws.data_access import add_data_access
 from drift.aws.documents import AwsInput
 from drift.aws.escalation import add_escalations
-from drift.aws.grants import Grants, identity_documents
+from drift.aws.grants import Grants, add_grants, identity_documents
 from drift.aws.graph_network import add_network
 from drift.aws.iam import Decision, Evaluator
 from drift.aws.trust import TrustKind, TrustRelation, trust_relations
 from drift.k8s.inventory import Inventory
-from drift.model import AssumesEdge, CanEdge, Evidence, IdentityNode, SystemGraph
+from drift.model import AssumesEdge, Evidence, IdentityNode, SystemGraph
 
 ANYONE = "aws:*"
 _OUTSIDE_KINDS = {
@@ -141,15 +141,7 @@ def _add_buckets(graph: SystemGraph, evaluator: Evaluator) -> None:
         if not edges and bucket not in named:
             continue
         graph.add_node(bucket_node(bucket))
-        for principal, allowed, evidence in edges:
-            graph.add_edge(
-                CanEdge(
-                    source=principal,
-                    target=bucket,
-                    actions=frozenset(allowed),
-                    evidence=evidence,
-                )
-            )
+        add_grants(graph, bucket, edges)
 
 
 def _request_bucket(bucket: str) -> str:

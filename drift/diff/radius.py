@@ -147,14 +147,7 @@ def _entry_finding(
         worst, kind = reached[0], PathKind.REACH
     steps = shortest_path(graph, entry, worst, kind=kind, is_certain=is_certain)
     path = tuple(_path_step(design, step) for step in steps or ())
-    parts = []
-    if controlled:
-        parts.append("newly controls " + listed(display_identity(design, n) for n in controlled))
-    if reached:
-        parts.append(
-            "newly reaches crown jewels "
-            + listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
-        )
+    detail = _widened_detail(design, controlled, reached, jewels)
     critical = bool(admins or controlled_jewels or reached)
     gives = (
         display_identity(design, admins[0])  # every permission in account ...
@@ -169,7 +162,7 @@ def _entry_finding(
         cluster=graph.cluster,
         subjects=(entry,),
         title=f"compromising {display_identity(design, entry)} now gives an attacker {gives}",
-        detail="; ".join(parts),
+        detail=detail,
         evidence=tuple(e for step in path for e in step.evidence)[:MAX_LISTED],
         clause=loaded.clause(("trust",)),
         baseline_version=loaded.version,
@@ -193,6 +186,21 @@ def _beyond_admin_dropped(
     return [
         n for n in controlled if _is_admin(graph, n) or n in jewels or account_of(n) not in accounts
     ]
+
+
+def _widened_detail(
+    design: DesignMap, controlled: list[str], reached: list[str], jewels: dict[str, str]
+) -> str:
+    """`newly controls A, B; newly reaches crown jewels db (Deployment shop/db)`."""
+    parts = []
+    if controlled:
+        parts.append("newly controls " + listed(display_identity(design, n) for n in controlled))
+    if reached:
+        parts.append(
+            "newly reaches crown jewels "
+            + listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
+        )
+    return "; ".join(parts)
 
 
 def _is_admin(graph: SystemGraph, node_id: str) -> bool:
@@ -344,14 +352,7 @@ def _finding(
         w for w in widened if worst in (w.controlled if kind is PathKind.CONTROL else w.reached)
     )
     steps = shortest_path(graph, start.workload.id, worst, kind=kind, is_certain=is_certain)
-    parts = []
-    if controlled:
-        parts.append("newly controls " + listed(display_identity(design, n) for n in controlled))
-    if reached:
-        parts.append(
-            "newly reaches crown jewels "
-            + listed(f"{jewels[n]} ({display_identity(design, n)})" for n in reached)
-        )
+    detail = _widened_detail(design, controlled, reached, jewels)
     critical = bool(reached or controlled_jewels or admins)
     path = tuple(_path_step(design, step) for step in steps or ())
     gives = (
@@ -367,7 +368,7 @@ def _finding(
         cluster=graph.cluster,
         subjects=(f"service:{service}",),
         title=f"compromising {service} now gives an attacker {gives}",
-        detail="; ".join(parts),
+        detail=detail,
         evidence=tuple(e for step in path for e in step.evidence)[:MAX_LISTED],
         clause=loaded.clause(("trust",) if design.baseline.trust else ("services", service)),
         baseline_version=loaded.version,
