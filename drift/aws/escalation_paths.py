@@ -17,7 +17,8 @@ Every permission:
   first certain one, else the first possible one.
 - Whoever gains the permissions keeps its permissions boundary: with one that does not allow
   every action, the step is certain only if P can also delete that boundary. It keeps its
-  Deny statements too (a Deny wins over anything attached): with any, not certain.
+  Deny statements too (a Deny wins over anything attached): with one on what every permission
+  is used for here (becoming other principals, reading data stores), not certain.
 - Changes that rewrite P's own permissions, then whatever the new permissions allow (the
   techniques above and P's edges to others, asked again over the changed input, one change
   deep; per target, the first certain way): `iam:SetDefaultPolicyVersion` on a policy of P's
@@ -30,6 +31,7 @@ not describe (a Lambda function's code, an instance's SSM agent) is left out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
@@ -47,10 +49,30 @@ from drift.aws.escalation_probe import partition_of
 from drift.aws.escalation_table import ADMINISTRATOR, MAX_POLICY_VERSIONS
 from drift.aws.escalation_targets import Targets
 from drift.aws.iam import Evaluator
-from drift.aws.policy import Effect
+from drift.aws.policy import Effect, StatementRef
 from drift.aws.whatif import with_default_version, with_member
 
 _WRITES = ("iam:AttachUserPolicy", "iam:PutUserPolicy", "iam:AttachRolePolicy", "iam:PutRolePolicy")
+
+
+# What the administrator node's edges stand for (drift.aws.escalation): becoming any principal
+# and reading any data store. A Deny of the gainer's own on one of these outlives the gain.
+_WHAT_EVERY_PERMISSION_DOES = tuple(
+    a.lower()
+    for a in (
+        "iam:UpdateAssumeRolePolicy",
+        "sts:AssumeRole",
+        "iam:CreateAccessKey",
+        "iam:DeleteAccessKey",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "secretsmanager:GetSecretValue",
+        "ssm:GetParameter",
+        "kms:Decrypt",
+        "dynamodb:GetItem",
+    )
+)
 
 
 class Techniques:
@@ -182,18 +204,25 @@ class Techniques:
 
     def _boundary(self, principal: str, gaining: str) -> tuple[Outcome, tuple[str, ...]]:
         """What it takes for `gaining` to hold every permission it is granted, given its
-        permissions boundary, and the actions that lift it; and its own Deny statements,
-        which stay in force whatever is attached (not certain then)."""
+        permissions boundary, and the actions that lift it; and its own Deny statements on
+        what every permission is used for, which stay in force whatever is attached (not
+        certain then)."""
         limit, lifted = self._boundary_alone(principal, gaining)
-        denies = [
-            s
-            for s in self.evaluator.principal(gaining).identity.statements
-            if s.effect is Effect.DENY
-        ]
-        if denies:
+        deny = self._lasting_deny(gaining)
+        if deny is not None:
             whose = "its" if principal == gaining else f"{gaining}'s"
-            limit = doubted(limit, f"{whose} Deny statement {denies[0].ref} still applies")
+            limit = doubted(limit, f"{whose} Deny statement {deny} still applies")
         return limit, lifted
+
+    @functools.cache  # noqa: B019 (one Techniques per model, dropped with it)
+    def _lasting_deny(self, gaining: str) -> StatementRef | None:
+        """A Deny of the principal's own on what every permission is used for, if any."""
+        for statement in self.evaluator.principal(gaining).identity.statements:
+            if statement.effect is Effect.DENY and any(
+                statement.covers_action(a) for a in _WHAT_EVERY_PERMISSION_DOES
+            ):
+                return statement.ref
+        return None
 
     def _boundary_alone(self, principal: str, gaining: str) -> tuple[Outcome, tuple[str, ...]]:
         who = self.evaluator.principal(gaining)
