@@ -129,8 +129,19 @@ def _flat(findings: Iterable[Finding], style: _Style) -> list[str]:
         body = [finding.title]
         if finding.subjects:
             body.append(f"subjects: {', '.join(finding.subjects)}")
+        body += _path(finding)
         body += _details([finding], shared=())
         lines += _block(_INDENT, style.label(finding.severity), body)
+    return lines
+
+
+def _path(finding: Finding) -> list[str]:
+    """The attack path, a step a line: `path: 1. a assumes b (how)`."""
+    lines = []
+    for number, step in enumerate(finding.path, 1):
+        how = f" ({step.evidence[0].text})" if step.evidence else ""
+        prefix = "path: " if number == 1 else "      "
+        lines.append(f"{prefix}{number}. {step.source} {step.relation} {step.target}{how}")
     return lines
 
 

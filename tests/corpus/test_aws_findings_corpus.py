@@ -30,6 +30,7 @@ from drift.baseline.propose import propose
 from drift.diff.check import check
 from drift.findings import CheckResult, Finding, FindingKind, Severity
 from drift.model import SystemGraph
+from drift.output.text import render_text
 
 pytestmark = pytest.mark.corpus
 
@@ -118,6 +119,9 @@ def test_lambda_privesc_chris_reaches_every_permission_through_two_roles() -> No
         f'{goat("policy", "cg-lambdaManager-policy-cgidexample01")} v1 #0 (Sid "lambdaManager")'
         in (middle)
     )
+    text = render_text(judged(design, graph), colour=False)
+    assert f"path: 1. {chris} assumes {manager} (sts:AssumeRole per the trust policy" in text
+    assert f"      3. {debug} assumes {ADMIN} (iam:AttachRolePolicy" in text
     step = found[(FindingKind.TRUST_RELATION, manager)]
     assert step.severity is Severity.HIGH
     assert "iam:PassRole + lambda:CreateFunction" in step.detail
