@@ -97,7 +97,7 @@ class Prober:
         ] = {}
         self._may: dict[tuple[str, str], bool] = {}
         self._judging: dict[tuple[str, str], list[Statement]] = {}
-        self._taggings: dict[tuple[str, str], tuple[Tags, ...]] = {}
+        self._asking: dict[tuple[str, str], tuple[bool, tuple[Tags, ...]]] = {}
         self._tagged_first: dict[tuple[str, str, str, Context], Outcome] = {}
 
     def forget(self) -> None:
@@ -138,28 +138,37 @@ class Prober:
     def ask(self, principal: str, action: str, resource: str, context: Context = ()) -> Outcome:
         """One request on an existing resource (a user, role, group or policy); an IAM one
         names IAM's region."""
-        if not self.may(principal, action):
+        # One lookup on this hot path: whether it may, and the tags a statement asks for.
+        asking = self._asking.get((principal, action))
+        if asking is None:
+            asking = self._asking[(principal, action)] = (
+                self.may(principal, action),
+                self._taggings_of(principal, action),
+            )
+        may, taggings = asking
+        if not may:
             return DENIED
         if action.startswith("iam:"):
             context = (*context, *self._iam_region(principal))
         found = self._asked(principal, action, resource, context)
-        if found.certain:
-            return found
-        taggings = self._taggings.get((principal, action))
-        if taggings is None:
-            taggings = self._taggings_of(principal, action)
-        if not taggings:
+        if found.certain or not taggings:
             return found
         key = (principal, action, resource, context)
         tagged = self._tagged_first.get(key)
         if tagged is None:
             tagged = self._tagged_first[key] = self._tag_first(
-                principal, action, resource, context, found
+                principal, action, resource, context, found, taggings
             )
         return tagged
 
     def _tag_first(
-        self, principal: str, action: str, resource: str, context: Context, found: Outcome
+        self,
+        principal: str,
+        action: str,
+        resource: str,
+        context: Context,
+        found: Outcome,
+        taggings: tuple[Tags, ...],
     ) -> Outcome:
         """`found`, or better: the resource tagged as a statement asks, then the request."""
         tagger = self._tagger(resource)
@@ -167,7 +176,7 @@ class Prober:
             return found
         current = self.evaluator.resource_tags(resource) or {}
         chosen = DENIED
-        for tags in self._taggings_of(principal, action):
+        for tags in taggings:
             if all(current.get(k.lower()) == v for k, v in tags):
                 continue  # already so: the plain answer says it
             acted = self._asked(principal, action, resource, (*context, *retagged(tags)))
@@ -202,21 +211,17 @@ class Prober:
     def _taggings_of(self, principal: str, action: str) -> tuple[Tags, ...]:
         """The sets of resource tags that Allow statements judging `action` ask for, each
         with values that satisfy them (one set per statement, and all of them together)."""
-        key = (principal, action)
-        found = self._taggings.get(key)
-        if found is None:
-            who = self.evaluator.principal(principal)
-            sets: list[Tags] = []
-            for statement in self._judging_statements(who, action):
-                if statement.effect is Effect.ALLOW:
-                    tags = tags_asked(statement)
-                    if tags:
-                        sets.append(tags)
-            merged = merged_tags(sets) if len(sets) > 1 else None
-            if merged:
-                sets.append(merged)
-            found = self._taggings[key] = tuple(dict.fromkeys(sets))[:_MAX_TAGGINGS]
-        return found
+        who = self.evaluator.principal(principal)
+        sets: list[Tags] = []
+        for statement in self._judging_statements(who, action):
+            if statement.effect is Effect.ALLOW:
+                tags = tags_asked(statement)
+                if tags:
+                    sets.append(tags)
+        merged = merged_tags(sets) if len(sets) > 1 else None
+        if merged:
+            sets.append(merged)
+        return tuple(dict.fromkeys(sets))[:_MAX_TAGGINGS]
 
     def _iam_region(self, principal: str) -> Context:
         found = self._iam_regions.get(principal)
