@@ -90,6 +90,7 @@ def role(
     inline: dict[str, dict[str, Any]] | None = None,
     boundary: str | None = None,
     path: str = "/",
+    tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     found: dict[str, Any] = {
         "RoleName": name,
@@ -106,6 +107,7 @@ def role(
         "RolePolicyList": [
             {"PolicyName": n, "PolicyDocument": d} for n, d in (inline or {}).items()
         ],
+        "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
     }
     if boundary:
         found["PermissionsBoundary"] = {

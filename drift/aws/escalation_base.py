@@ -37,8 +37,13 @@ class Found:
 
     @property
     def via(self) -> str:
-        """`iam:PassRole + lambda:CreateFunction: ... (not certain: when ...)`."""
-        text = f"{' + '.join(dict.fromkeys(self.actions))}: {self.what}"
+        """`iam:PassRole + lambda:CreateFunction: ... (not certain: when ...)`; what is
+        prepared first leads the actions and follows what they achieve (`iam:TagUser +
+        iam:CreateAccessKey: a new access key of U, user U tagged k=v first`)."""
+        prepared = self.outcome.prepared
+        actions = dict.fromkeys((*(p.action for p in prepared), *self.actions))
+        text = f"{' + '.join(actions)}: {self.what}"
+        text += "".join(f", {p}" for p in prepared)
         if self.outcome.doubts:
             text += f" (not certain: {'; '.join(self.outcome.doubts)})"
         return text

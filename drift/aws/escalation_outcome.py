@@ -1,11 +1,12 @@
 """The answer to "can a principal take these steps?": `Outcome`, in three values (allow:
 certain; conditional: possible, with the doubts that keep it from certain; deny), with the
-statements behind it, and how outcomes combine (`both`, `best`, `doubted`, `first_best`)."""
+statements behind it and the changes made before the steps (`Prepared`: a user or role
+tagged), and how outcomes combine (`both`, `best`, `doubted`, `first_best`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from drift.aws.iam import Answer, Decision
@@ -15,13 +16,30 @@ _T = TypeVar("_T")
 
 
 @dataclass(frozen=True, kw_only=True)
+class Prepared:
+    """A change the principal makes before the steps so that they are allowed: `action`
+    (`iam:TagUser`, `iam:TagRole`) on `resource`, setting `tags` (key, value)."""
+
+    action: str
+    resource: str
+    tags: tuple[tuple[str, str], ...]
+
+    def __str__(self) -> str:
+        kind = "user" if ":user/" in self.resource else "role"
+        name = self.resource.rsplit("/", 1)[-1]
+        return f"{kind} {name} tagged {', '.join(f'{k}={v}' for k, v in self.tags)} first"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
     """Whether some steps can be taken: `allow` (certain), `conditional` (possible: `doubts`
-    say why not certain) or `deny`, with the statements behind it."""
+    say why not certain) or `deny`, with the statements behind it and what is `prepared`
+    before the steps."""
 
     decision: Decision
     statements: tuple[StatementRef, ...] = ()
     doubts: tuple[str, ...] = ()
+    prepared: tuple[Prepared, ...] = ()
 
     @property
     def possible(self) -> bool:
@@ -57,6 +75,8 @@ def both(*outcomes: Outcome) -> Outcome:
         decision=Decision.ALLOW if certain else Decision.CONDITIONAL,
         statements=tuple(dict.fromkeys(s for o in outcomes for s in o.statements)),
         doubts=tuple(dict.fromkeys(d for o in outcomes for d in o.doubts)),
+        # Steps needing different values of one tag are still possible: each retags first.
+        prepared=tuple(dict.fromkeys(p for o in outcomes for p in o.prepared)),
     )
 
 
@@ -74,9 +94,9 @@ def best(outcomes: Iterable[Outcome]) -> Outcome:
 def doubted(outcome: Outcome, why: str) -> Outcome:
     if not outcome.possible:
         return outcome
-    return Outcome(
+    return replace(
+        outcome,
         decision=Decision.CONDITIONAL,
-        statements=outcome.statements,
         doubts=tuple(dict.fromkeys((*outcome.doubts, why))),
     )
 

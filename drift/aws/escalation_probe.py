@@ -23,6 +23,13 @@ principal would choose them (`drift.aws.escalation_table.New`):
 Only identity-based policies grant the actions asked here but `sts:AssumeRole` (IAM has no
 resource policies for its users, roles and policies; a resource not yet created has none),
 so a principal whose identity policies allow an action nowhere is denied it without asking.
+
+Tag it, then act on it: a request on a user or role of the input that an Allow statement
+grants only when the resource carries some tags (`aws:ResourceTag/<key>` or
+`iam:ResourceTag/<key>` equal to or like a value) is asked again as if the resource carried
+them, and `iam:TagUser` / `iam:TagRole` on it with those tags (`aws:RequestTag/<key>`,
+`aws:TagKeys`): both allowed, the request is, the tagging `prepared` first. The plain answer
+wins unless this one is better (certain, or possible where the plain one is denied).
 """
 
 from __future__ import annotations
@@ -31,20 +38,40 @@ import functools
 import itertools
 import re
 from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import replace
 
 from drift.aws.arns import account_of, parse_arn
-from drift.aws.escalation_outcome import DENIED, Outcome, best, both, doubted, of_answer
+from drift.aws.escalation_outcome import (
+    DENIED,
+    Outcome,
+    Prepared,
+    best,
+    both,
+    doubted,
+    of_answer,
+)
 from drift.aws.escalation_table import DEFAULT_REGIONS, IAM_REGION, New, Step
+from drift.aws.escalation_tags import (
+    TAGGING,
+    Tags,
+    merged_tags,
+    reads_tags_in_values,
+    retagged,
+    tag_request,
+    tags_asked,
+)
 from drift.aws.iam import Evaluator
 from drift.aws.patterns import ARN_PARTS, glob_source, has_wildcard
 from drift.aws.policy import Effect, Statement
 from drift.aws.principals import Principal
 from drift.aws.resources import policy_key
+from drift.aws.statements import RESOURCE_TAG_PREFIXES
 from drift.aws.variables import has_variables
 
 _REGION_KEYS = frozenset({"aws:requestedregion", "ec2:region"})
 _MAX_NAMES = 4  # names tried per resource, the neutral one first
 _MAX_COMBINATIONS = 32
+_MAX_TAGGINGS = 4  # sets of tags tried per (principal, action)
 Context = tuple[tuple[str, str], ...]
 
 
@@ -65,15 +92,20 @@ class Prober:
         self._partitions: dict[str, str] = {}
         self._iam_regions: dict[str, Context] = {}
         self._combined: dict[tuple[int, ...], tuple[Outcome, tuple[Outcome, ...]]] = {}
-        self._resource_patterns: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self._resource_patterns: dict[
+            tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]] | None
+        ] = {}
         self._may: dict[tuple[str, str], bool] = {}
         self._judging: dict[tuple[str, str], list[Statement]] = {}
+        self._asking: dict[tuple[str, str], tuple[bool, tuple[Tags, ...]]] = {}
+        self._tagged_first: dict[tuple[str, str, str, Context], Outcome] = {}
 
     def forget(self) -> None:
         """Drop the cached answers (the rest is small): call between principals."""
         self._answers.clear()
         self._taken.clear()
         self._combined.clear()
+        self._tagged_first.clear()
 
     def both(self, *outcomes: Outcome) -> Outcome:
         """`both`, remembered: answers are shared by the resources the same statements
@@ -106,11 +138,90 @@ class Prober:
     def ask(self, principal: str, action: str, resource: str, context: Context = ()) -> Outcome:
         """One request on an existing resource (a user, role, group or policy); an IAM one
         names IAM's region."""
-        if not self.may(principal, action):
+        # One lookup on this hot path: whether it may, and the tags a statement asks for.
+        asking = self._asking.get((principal, action))
+        if asking is None:
+            asking = self._asking[(principal, action)] = (
+                self.may(principal, action),
+                self._taggings_of(principal, action),
+            )
+        may, taggings = asking
+        if not may:
             return DENIED
         if action.startswith("iam:"):
             context = (*context, *self._iam_region(principal))
-        return self._asked(principal, action, resource, context)
+        found = self._asked(principal, action, resource, context)
+        if found.certain or not taggings:
+            return found
+        key = (principal, action, resource, context)
+        tagged = self._tagged_first.get(key)
+        if tagged is None:
+            tagged = self._tagged_first[key] = self._tag_first(
+                principal, action, resource, context, found, taggings
+            )
+        return tagged
+
+    def _tag_first(
+        self,
+        principal: str,
+        action: str,
+        resource: str,
+        context: Context,
+        found: Outcome,
+        taggings: tuple[Tags, ...],
+    ) -> Outcome:
+        """`found`, or better: the resource tagged as a statement asks, then the request."""
+        tagger = self._tagger(resource)
+        if tagger is None or action.lower() in TAGGING or not self.may(principal, tagger):
+            return found
+        current = self.evaluator.resource_tags(resource) or {}
+        chosen = DENIED
+        for tags in taggings:
+            if all(current.get(k.lower()) == v for k, v in tags):
+                continue  # already so: the plain answer says it
+            acted = self._asked(principal, action, resource, (*context, *retagged(tags)))
+            if not acted.possible:
+                continue
+            request = (*tag_request(tags), *self._iam_region(principal))
+            outcome = both(self._asked(principal, tagger, resource, request), acted)
+            if not outcome.possible:
+                continue
+            first = Prepared(action=tagger, resource=resource, tags=tags)
+            outcome = replace(outcome, prepared=(first, *outcome.prepared))
+            if outcome.certain:
+                chosen = outcome
+                break
+            if not chosen.possible:
+                chosen = outcome
+        if chosen.certain or (chosen.possible and not found.possible):
+            return chosen
+        return found
+
+    def _tagger(self, resource: str) -> str | None:
+        """The action that tags `resource`: a user or role of the input (not one only AWS
+        may change)."""
+        data = self.evaluator.data
+        if self.evaluator.resource_tags(resource) is None:
+            return None
+        if resource in data.users:
+            return "iam:TagUser"
+        role = data.roles.get(resource)
+        return "iam:TagRole" if role is not None and not role.protected else None
+
+    def _taggings_of(self, principal: str, action: str) -> tuple[Tags, ...]:
+        """The sets of resource tags that Allow statements judging `action` ask for, each
+        with values that satisfy them (one set per statement, and all of them together)."""
+        who = self.evaluator.principal(principal)
+        sets: list[Tags] = []
+        for statement in self._judging_statements(who, action):
+            if statement.effect is Effect.ALLOW:
+                tags = tags_asked(statement)
+                if tags:
+                    sets.append(tags)
+        merged = merged_tags(sets) if len(sets) > 1 else None
+        if merged:
+            sets.append(merged)
+        return tuple(dict.fromkeys(sets))[:_MAX_TAGGINGS]
 
     def _iam_region(self, principal: str) -> Context:
         found = self._iam_regions.get(principal)
@@ -215,7 +326,9 @@ class Prober:
         if found is not None:
             self._answers[direct] = found
         else:
-            keys = {k: (v,) for k, v in context}
+            keys: dict[str, tuple[str, ...]] = {}
+            for k, v in context:  # a key given twice is multivalued (aws:TagKeys)
+                keys[k] = (*keys.get(k, ()), v)
             # A resource the principal creates is in its account; an AMI's ARN names none,
             # and IAM judges launching one by identity policies alone, as in one account.
             account = self.evaluator.principal(principal).account
@@ -224,37 +337,58 @@ class Prober:
         return found
 
     def _resource_key(self, principal: str, action: str, resource: str) -> Hashable:
-        """What the answer can depend on in `resource`: its account and which Resource
-        patterns of the judging statements match it, unless it has a policy of its own (a
-        trust policy, a bucket policy) or a pattern holds a policy variable. Two roles the
-        same statements cover get one answer (the statements named are the same too)."""
-        patterns = self._patterns(principal, action)
-        if patterns is None or self._has_policy(resource):
+        """What the answer can depend on in `resource`: its account, which Resource patterns
+        of the judging statements match it and the tags their conditions read, unless it has
+        a policy of its own (a trust policy, a bucket policy) or a pattern holds a policy
+        variable. Two roles the same statements cover get one answer (the statements named
+        are the same too)."""
+        judged = self._patterns(principal, action)
+        if judged is None or self._has_policy(resource):
             return resource
+        patterns, tag_keys = judged
         account = self._account_of(resource)
-        return (account, *(_arn_regex(p).fullmatch(resource) is not None for p in patterns))
+        found = (account, *(_arn_regex(p).fullmatch(resource) is not None for p in patterns))
+        if tag_keys:
+            tags = self.evaluator.resource_tags(resource)
+            return (*found, None if tags is None else tuple(tags.get(k) for k in tag_keys))
+        return found
 
-    def _patterns(self, principal: str, action: str) -> tuple[str, ...] | None:
+    def _patterns(
+        self, principal: str, action: str
+    ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
         """The Resource patterns of the statements judging `action` that do not cover every
-        resource; None when one holds a policy variable, or the resource's own trust policy
-        judges too (`sts:` on a role)."""
+        resource, and the resource tags (keys in lower case) their conditions read; None
+        when a pattern holds a policy variable, a condition reads a resource tag through
+        one, or the resource's own trust policy judges too (`sts:` on a role)."""
         key = (principal, action)
-        if key not in self._resource_patterns:
-            if not self.uniform_trust and action.lower().startswith("sts:"):
-                self._resource_patterns[key] = None
+        try:
+            return self._resource_patterns[key]
+        except KeyError:
+            found = self._resource_patterns[key] = self._find_patterns(principal, action)
+            return found
+
+    def _find_patterns(
+        self, principal: str, action: str
+    ) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        if not self.uniform_trust and action.lower().startswith("sts:"):
+            return None
+        who = self.evaluator.principal(principal)
+        patterns: list[str] = []
+        tag_keys: set[str] = set()
+        for statement in self._judging_statements(who, action):
+            if reads_tags_in_values(statement):
                 return None
-            who = self.evaluator.principal(principal)
-            found: list[str] | None = []
-            for statement in self._judging_statements(who, action):
-                if statement.any_resource or found is None:
-                    continue
-                for pattern in statement.resources or ():
-                    if statement.variables and has_variables(pattern):
-                        found = None
-                        break
-                    found.append(pattern)
-            self._resource_patterns[key] = None if found is None else tuple(found)
-        return self._resource_patterns[key]
+            for test in statement.conditions:
+                name = test.key.lower()
+                if name.startswith(RESOURCE_TAG_PREFIXES):
+                    tag_keys.add(name.partition("/")[2])
+            if statement.any_resource:
+                continue
+            for pattern in statement.resources or ():
+                if statement.variables and has_variables(pattern):
+                    return None
+                patterns.append(pattern)
+        return tuple(patterns), tuple(sorted(tag_keys))
 
     def _partition(self, principal: str) -> str:
         found = self._partitions.get(principal)

@@ -20,6 +20,9 @@ As AWS documents it ("Policy evaluation logic"), for a request by principal P:
   true; so do policy variables without a known value, sessions the question does not name,
   and policies or groups the input references but does not hold.
 
+On a user or role of the input, `aws:ResourceTag/<key>` and `iam:ResourceTag/<key>` are its
+tags, a key it lacks absent (the input lists every tag); the question's context still wins.
+
 A role is asked about as its sessions: `aws:username` is absent, `aws:userid` and principal
 tags (sessions may carry their own) are undecided. The request context holds what the
 principal's requests always carry (`aws:PrincipalArn`, `aws:PrincipalAccount`, a user's name,
@@ -98,6 +101,7 @@ class Evaluator:
     def __init__(self, data: AwsInput) -> None:
         self.data = data
         self._principals: dict[str, Principal] = {}
+        self._tags: dict[str, Mapping[str, str] | None] = {}
 
     def principal(self, arn: str) -> Principal:
         found = self._principals.get(arn)
@@ -133,12 +137,25 @@ class Evaluator:
             action=action,
             resource=resource,
             context={k.lower(): v for k, v in (context or {}).items()},
+            resource_tags=self.resource_tags(resource),
         )
         layers = self._layers(request)
         same = self._accounts(request, layers)
         if same is None and resource_account is not None:
             same = resource_account == who.account
         return _decide(request, layers, same)
+
+    def resource_tags(self, resource: str) -> Mapping[str, str] | None:
+        """The tags of a user or role of the input (keys in lower case, as condition keys
+        ignore case), which its requests' `aws:ResourceTag/...` keys hold; None for any
+        other resource, whose tags are not known."""
+        try:
+            return self._tags[resource]
+        except KeyError:
+            found = self.data.users.get(resource) or self.data.roles.get(resource)
+            tags = None if found is None else {k.lower(): v for k, v in found.tags.items()}
+            self._tags[resource] = tags
+            return tags
 
     def _layers(self, request: Request) -> _Layers:
         who = request.principal

@@ -12,18 +12,25 @@ from drift.aws.conditions import ConditionTest, Truth, all_of, any_of, evaluate
 from drift.aws.patterns import arn_matches
 from drift.aws.policy import Effect, Principals, Statement, StatementRef
 from drift.aws.principals import Principal, PrincipalKind
-from drift.aws.variables import KeyValue, has_variables, substitute
+from drift.aws.variables import KeyValue, Missing, has_variables, substitute
+
+# The keys naming a tag of the requested resource: `aws:ResourceTag/<key>` for any resource,
+# `iam:ResourceTag/<key>` for IAM's (the same tags for a user or role).
+RESOURCE_TAG_PREFIXES = ("aws:resourcetag/", "iam:resourcetag/")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Request:
     """One request: `action` as asked, `resource` (an ARN or `*`), and the context keys the
-    question sets (lower-case names), over what the principal's own requests carry."""
+    question sets (lower-case names), over the resource's tags (`resource_tags`, lower-case
+    keys, when the resource is a user or role of the input: every one is known) and what the
+    principal's own requests carry."""
 
     principal: Principal
     action: str
     resource: str
     context: Mapping[str, KeyValue] = field(default_factory=dict)
+    resource_tags: Mapping[str, str] | None = None
 
     @property
     def action_key(self) -> str:
@@ -32,7 +39,12 @@ class Request:
     def lookup(self, key: str) -> KeyValue:
         name = key.lower()
         found = self.context.get(name)
-        return found if found is not None else self.principal.key(name)
+        if found is not None:
+            return found
+        if self.resource_tags is not None and name.startswith(RESOURCE_TAG_PREFIXES):
+            tag = self.resource_tags.get(name.partition("/")[2])
+            return Missing.ABSENT if tag is None else (tag,)
+        return self.principal.key(name)
 
 
 @dataclass(frozen=True, kw_only=True)

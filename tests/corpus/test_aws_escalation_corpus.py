@@ -284,9 +284,10 @@ CLOUDGOAT: dict[str, dict[str, dict[str, bool]]] = {
         },
     },
     "iam_privesc_by_ec2": {"cg_ec2_role_cgidexample01": ADMIN},
-    # CreateAccessKey on users tagged developer=true (the tag is for the manager to set).
+    # Create/DeleteAccessKey on users tagged developer=true; the manager may TagUser on any
+    # user, so it tags either user first: certain.
     "iam_privesc_by_key_rotation": {
-        "manager_cgidexample01": {"admin_cgidexample01": False, "developer_cgidexample01": False}
+        "manager_cgidexample01": {"admin_cgidexample01": True, "developer_cgidexample01": True}
     },
     "iam_privesc_by_rollback": {"raynor-cgidexample01": ADMIN},
     "lambda_privesc": {
@@ -356,7 +357,7 @@ def test_lambda_privesc_is_two_steps_to_every_permission() -> None:
     assert shortest_path(graph, chris, f"aws-admin:{GOAT}", kind=PathKind.CONTROL) is not None
 
 
-def test_key_rotation_names_the_tag_condition() -> None:
+def test_key_rotation_tags_the_admin_user_first_then_rotates_its_keys() -> None:
     edges = found(cloudgoat("iam_privesc_by_key_rotation"))
     edge = edges[
         (
@@ -364,5 +365,14 @@ def test_key_rotation_names_the_tag_condition() -> None:
             f"arn:aws:iam::{GOAT}:user/admin_cgidexample01",
         )
     ]
-    assert 'when StringEquals aws:ResourceTag/developer ["true"]' in edge.via
-    assert "two access keys" in edge.via
+    assert edge.certain
+    assert edge.via == (
+        "iam:TagUser + iam:CreateAccessKey + iam:DeleteAccessKey: a new access key of "
+        f"arn:aws:iam::{GOAT}:user/admin_cgidexample01, user admin_cgidexample01 tagged "
+        "developer=true first"
+    )
+    manager = f"arn:aws:iam::{GOAT}:user/manager_cgidexample01"
+    assert {e.text for e in edge.evidence} == {
+        f'{manager} inline TagResources #0 (Sid "TagResources")',
+        f'{manager} inline SelfManageAccess #0 (Sid "SelfManageAccess")',
+    }

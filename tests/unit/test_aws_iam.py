@@ -472,3 +472,76 @@ def test_when_the_resources_account_is_unknown_and_matters_the_answer_is_conditi
     answer = ask(documents, their, "s3:GetObject", OBJECT)  # S3 ARNs name no account
     assert answer.decision is Decision.CONDITIONAL
     assert any("account of" in r for r in answer.reasons)
+
+
+def on_tagged_users(condition: dict, **tags: dict[str, str]) -> dict:
+    """alice allowed iam:CreateAccessKey on every user under `condition`; users named by
+    `tags`, each with its tags."""
+    allowed = stmt(action="iam:CreateAccessKey", resource=arn("user", "*"), Condition=condition)
+    users = [user("alice", attached=(P,))] + [user(n, tags=t) for n, t in tags.items()]
+    return details(users=users, policies=[managed("P", allowed)])
+
+
+def test_a_users_tags_decide_resource_tag_conditions_on_requests_about_it() -> None:
+    documents = on_tagged_users(
+        {"StringEquals": {"aws:ResourceTag/Developer": "true"}},
+        dev={"developer": "true"},
+        ops={"developer": "false"},
+        admin={},
+    )
+    key = "iam:CreateAccessKey"
+    assert ask(documents, ALICE, key, arn("user", "dev")).decision is Decision.ALLOW
+    assert ask(documents, ALICE, key, arn("user", "ops")).decision is Decision.DENY
+    # A tag the user lacks is absent (the input lists every tag), as AWS evaluates it.
+    assert ask(documents, ALICE, key, arn("user", "admin")).decision is Decision.DENY
+    # A user not in the input: its tags are not known.
+    unknown = ask(documents, ALICE, key, arn("user", "ghost"))
+    assert unknown.decision is Decision.CONDITIONAL
+    # The question's own context wins over the tags.
+    told = ask(
+        documents, ALICE, key, arn("user", "admin"), {"aws:ResourceTag/developer": ("true",)}
+    )
+    assert told.decision is Decision.ALLOW
+
+
+def test_iam_resource_tag_is_the_same_tag_and_if_exists_spares_an_untagged_user() -> None:
+    documents = on_tagged_users(
+        {"StringEqualsIfExists": {"iam:ResourceTag/team": "data"}},
+        data={"team": "data"},
+        web={"team": "web"},
+        bare={},
+    )
+    key = "iam:CreateAccessKey"
+    assert ask(documents, ALICE, key, arn("user", "data")).decision is Decision.ALLOW
+    assert ask(documents, ALICE, key, arn("user", "web")).decision is Decision.DENY
+    assert ask(documents, ALICE, key, arn("user", "bare")).decision is Decision.ALLOW
+    negated = on_tagged_users(
+        {"StringNotEqualsIfExists": {"aws:ResourceTag/protected": "yes"}},
+        guarded={"protected": "yes"},
+        bare={},
+    )
+    assert ask(negated, ALICE, key, arn("user", "guarded")).decision is Decision.DENY
+    assert ask(negated, ALICE, key, arn("user", "bare")).decision is Decision.ALLOW
+
+
+def test_a_roles_tags_are_its_resource_tags_and_a_null_test_sees_them() -> None:
+    tagged = stmt(
+        action="iam:UpdateAssumeRolePolicy",
+        resource=arn("role", "*"),
+        Condition={"StringLike": {"aws:ResourceTag/owner": "team-*"}},
+    )
+    untagged_only = stmt(
+        action="iam:PutRolePolicy",
+        resource=arn("role", "*"),
+        Condition={"Null": {"aws:ResourceTag/owner": "true"}},
+    )
+    documents = details(
+        users=[user("alice", attached=(P,))],
+        roles=[role("app", tags={"owner": "team-a"}), role("bare")],
+        policies=[managed("P", tagged, untagged_only)],
+    )
+    app, bare = arn("role", "app"), arn("role", "bare")
+    assert ask(documents, ALICE, "iam:UpdateAssumeRolePolicy", app).decision is Decision.ALLOW
+    assert ask(documents, ALICE, "iam:UpdateAssumeRolePolicy", bare).decision is Decision.DENY
+    assert ask(documents, ALICE, "iam:PutRolePolicy", app).decision is Decision.DENY
+    assert ask(documents, ALICE, "iam:PutRolePolicy", bare).decision is Decision.ALLOW
