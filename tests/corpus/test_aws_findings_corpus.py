@@ -172,6 +172,16 @@ def test_ecs_evade_protection_web_developers_run_tasks_as_the_s3_role() -> None:
         assert critical_s3 in trust.detail and "ecs:RunTask" in trust.detail
 
 
+def test_key_rotation_the_manager_tags_the_admin_then_rotates_its_keys() -> None:
+    graph, _, design = model(goat_files("iam_privesc_by_key_rotation"))
+    found = findings(judged(design, graph))
+    manager = goat("user", "manager_cgidexample01")
+    trust = found[(FindingKind.TRUST_RELATION, manager)]
+    assert goat("user", "admin_cgidexample01") in trust.detail
+    assert "iam:TagUser + iam:CreateAccessKey + iam:DeleteAccessKey" in trust.detail
+    assert f'{manager} inline SelfManageAccess #0 (Sid "SelfManageAccess")' in evidence(trust)
+
+
 def test_beanstalk_an_access_key_for_the_admin_is_an_unknown_not_a_guess() -> None:
     """Whether the admin user can get a new key depends on how many it holds, which the
     authorization details do not say."""
