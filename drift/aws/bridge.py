@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from drift.aws.iam import Evaluator
 from drift.aws.irsa import irsa_edges
+from drift.aws.kinds import IAM_ROLE
 from drift.aws.pod_identity import pod_identity_edges
 from drift.aws.trust import TrustRelation
 from drift.k8s.inventory import Inventory
@@ -39,7 +40,7 @@ def add_bridge(
     for edge in merged(found):
         if not graph.has_node(edge.target):
             name = edge.target.rsplit("/", 1)[-1]
-            graph.add_node(IdentityNode(id=edge.target, kind="IAMRole", name=name, declared=False))
+            graph.add_node(IdentityNode(id=edge.target, kind=IAM_ROLE, name=name, declared=False))
         graph.add_edge(edge)
 
 

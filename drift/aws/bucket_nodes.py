@@ -3,6 +3,7 @@ policy grants (`arn:aws:s3:::pay*`), and `arn:aws:s3:::*` for every bucket."""
 
 from __future__ import annotations
 
+from drift.aws.patterns import has_wildcard
 from drift.model import ResourceNode
 
 EVERY_BUCKET = "arn:aws:s3:::*"
@@ -15,7 +16,7 @@ def bucket_node(bucket: str) -> ResourceNode:
     name = bucket.removeprefix("arn:aws:s3:::")
     if bucket == EVERY_BUCKET:
         text = "every S3 bucket"
-    elif any(c in name for c in "*?"):
+    elif has_wildcard(name):
         text = f"S3 buckets matching {name}"
     else:
         text = f"S3 bucket {name}"

@@ -14,12 +14,12 @@ not drawn), as for buckets. Nodes are kept only when someone holds them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from drift.aws.documents import AwsInput
 from drift.aws.grants import Grants, add_grants, identity_documents
 from drift.aws.iam import Evaluator
+from drift.aws.patterns import has_wildcard
 from drift.aws.policy import Effect
 from drift.model import ResourceNode, SystemGraph
 
@@ -75,7 +75,7 @@ def add_data_access(graph: SystemGraph, evaluator: Evaluator) -> None:
         implied: dict[str, frozenset[str]] = {}
         for resource in [store.every, *sorted(_named(evaluator.data, store) - {store.every})]:
             request = resource.replace("*", "#any#").replace("?", "#")
-            pattern = resource != store.every and any(c in resource for c in "*?")
+            pattern = resource != store.every and has_wildcard(resource)
             edges = list(
                 finder.of(principals, store.actions, request, implied=implied if pattern else None)
             )
@@ -91,7 +91,7 @@ def store_node(store: StoreKind, resource: str) -> ResourceNode:
     name = resource.split(":", 5)[5].removeprefix(store.resource)
     if resource == store.every:
         text = f"every {store.label}"
-    elif any(c in resource for c in "*?"):
+    elif has_wildcard(resource):
         text = f"{store.label}s matching {resource}"
     else:
         text = f"{store.label} {name}"
@@ -99,18 +99,12 @@ def store_node(store: StoreKind, resource: str) -> ResourceNode:
 
 
 def _named(data: AwsInput, store: StoreKind) -> set[str]:
+    """The ARNs and patterns of the kind that resource policies govern or that the Allow
+    statements of the granting identity policies name."""
     found = {p.resource for p in data.resource_policies.values() if store.holds(p.resource)}
-    for document in _documents(data):
-        for statement in document:
-            found.update(r for r in statement if store.holds(r) and "$" not in r)
-    return found
-
-
-def _documents(data: AwsInput) -> Iterator[Iterable[Iterable[str]]]:
-    """The Resource lists of the Allow statements of the identity policies that grant."""
     for document in identity_documents(data):
-        yield [
-            s.resources or ()
-            for s in document.statements
-            if s.effect is Effect.ALLOW and not s.not_resource
-        ]
+        for statement in document.statements:
+            if statement.effect is Effect.ALLOW and not statement.not_resource:
+                resources = statement.resources or ()
+                found.update(r for r in resources if store.holds(r) and "$" not in r)
+    return found

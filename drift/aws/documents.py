@@ -32,6 +32,7 @@ from typing import Any
 from drift.aws.arns import account_of
 from drift.aws.eks import EksInput, read_snapshot_eks
 from drift.aws.jsonread import JsonPath, JsonReader
+from drift.aws.kinds import aws_managed_path
 from drift.aws.netdocs import NetworkDocument, Split, is_snapshot
 from drift.aws.policy import PolicyDocument, PolicyKind, read_policy
 from drift.aws.resources import (
@@ -120,7 +121,7 @@ class Role:
     def protected(self) -> bool:
         """Roles only AWS may change: service-linked ones, and those IAM Identity Center
         keeps (path /aws-reserved/); IAM refuses to write their policies or trust."""
-        return self.service_linked or self.path.startswith("/aws-reserved/")
+        return aws_managed_path(self.path)
 
 
 @dataclass(frozen=True, kw_only=True)

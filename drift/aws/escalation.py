@@ -35,6 +35,7 @@ from drift.aws.escalation_base import Found, admin_id, known
 from drift.aws.escalation_outcome import Outcome
 from drift.aws.escalation_paths import Techniques
 from drift.aws.iam import Evaluator
+from drift.aws.kinds import AWS_ADMINISTRATOR
 from drift.aws.trust import TrustRelation
 from drift.model import (
     AssumesEdge,
@@ -123,7 +124,7 @@ def _add_administrator(graph: SystemGraph, data: AwsInput, account: str) -> None
     graph.add_node(
         IdentityNode(
             id=node,
-            kind="AWSAdministrator",
+            kind=AWS_ADMINISTRATOR,
             name=f"every permission in account {account}",
             declared=False,
         )

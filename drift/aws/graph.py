@@ -25,17 +25,27 @@ from drift.aws.escalation import add_escalations
 from drift.aws.grants import Grants, add_grants, identity_documents
 from drift.aws.graph_network import add_network
 from drift.aws.iam import Decision, Evaluator
+from drift.aws.kinds import (
+    ANYONE,
+    ANYONE_ID,
+    AWS_ACCOUNT,
+    AWS_PRINCIPAL,
+    AWS_SERVICE,
+    FEDERATED_PROVIDER,
+    IAM_ROLE,
+    IAM_USER,
+)
+from drift.aws.patterns import has_wildcard
 from drift.aws.trust import TrustKind, TrustRelation, trust_relations
 from drift.k8s.inventory import Inventory
 from drift.model import AssumesEdge, Evidence, IdentityNode, SystemGraph
 
-ANYONE = "aws:*"
 _OUTSIDE_KINDS = {
-    TrustKind.ACCOUNT: "AWSAccount",
-    TrustKind.EXTERNAL: "AWSPrincipal",
-    TrustKind.ANYONE: "Anyone",
-    TrustKind.SERVICE: "AWSService",
-    TrustKind.FEDERATED: "FederatedProvider",
+    TrustKind.ACCOUNT: AWS_ACCOUNT,
+    TrustKind.EXTERNAL: AWS_PRINCIPAL,
+    TrustKind.ANYONE: ANYONE,
+    TrustKind.SERVICE: AWS_SERVICE,
+    TrustKind.FEDERATED: FEDERATED_PROVIDER,
 }
 
 
@@ -51,9 +61,9 @@ def add_aws(
     an ARN; default: the graph's cluster name; see `drift.aws.pod_identity`)."""
     evaluator = Evaluator(data)
     for arn, user in sorted(data.users.items()):
-        graph.add_node(IdentityNode(id=arn, kind="IAMUser", name=user.name))
+        graph.add_node(IdentityNode(id=arn, kind=IAM_USER, name=user.name))
     for arn, role in sorted(data.roles.items()):
-        graph.add_node(IdentityNode(id=arn, kind="IAMRole", name=role.name))
+        graph.add_node(IdentityNode(id=arn, kind=IAM_ROLE, name=role.name))
     relations = trust_relations(evaluator)
     _add_trust(graph, relations)
     _add_buckets(graph, evaluator)
@@ -93,7 +103,7 @@ def _add_trust(graph: SystemGraph, relations: Iterable[TrustRelation]) -> None:
 def _source(graph: SystemGraph, relation: TrustRelation) -> str:
     if relation.kind is TrustKind.PRINCIPAL:
         return relation.principal
-    node_id = ANYONE if relation.kind is TrustKind.ANYONE else relation.principal
+    node_id = ANYONE_ID if relation.kind is TrustKind.ANYONE else relation.principal
     if not graph.has_node(node_id):
         graph.add_node(
             IdentityNode(
@@ -167,7 +177,7 @@ def _buckets(data: AwsInput) -> tuple[set[str], set[str]]:
                 bucket = _bucket_of(resource)
                 if bucket is None:
                     continue
-                if any(c in bucket.removeprefix("arn:aws:s3:::") for c in "*?"):
+                if has_wildcard(bucket.removeprefix("arn:aws:s3:::")):
                     patterns.add(bucket)
                 else:
                     named.add(bucket)

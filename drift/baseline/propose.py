@@ -14,6 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from drift.aws.kinds import (
+    ANYONE,
+    AWS_ADMINISTRATOR,
+    AWS_PRINCIPAL_KINDS,
+    AWS_SERVICE,
+    FEDERATED_PROVIDER,
+    aws_managed_role,
+)
 from drift.baseline.model import KEYWORDS
 from drift.model import (
     AssumesEdge,
@@ -293,19 +301,18 @@ def _identity_refs(draft: _Draft) -> dict[str, str]:
 
 
 # How the draft names AWS identities (drift.diff.identities reads them back).
-_AWS_REF_PREFIX = {"AWSService": "service:", "FederatedProvider": "federated:"}
-_AWS_ARN_KINDS = frozenset({"IAMUser", "IAMRole", "AWSAccount", "AWSPrincipal"})
+_AWS_REF_PREFIX = {AWS_SERVICE: "service:", FEDERATED_PROVIDER: "federated:"}
 _ANYWHERE = "*"  # `to: *`: what an identity with every permission of an account can become
 
 
 def _aws_ref(node: IdentityNode) -> str | None:
-    if node.kind in _AWS_ARN_KINDS:
+    if node.kind in AWS_PRINCIPAL_KINDS:
         return node.id
     if node.kind in _AWS_REF_PREFIX:
         return _AWS_REF_PREFIX[node.kind] + node.id
-    if node.kind == "Anyone":
+    if node.kind == ANYONE:
         return "aws:*"
-    if node.kind == "AWSAdministrator":
+    if node.kind == AWS_ADMINISTRATOR:
         return _ANYWHERE
     return None
 
@@ -379,7 +386,7 @@ def _trust(draft: _Draft) -> list[str]:
         source, target = _trust_ref(draft, refs, edge.source), _trust_ref(draft, refs, edge.target)
         if source is None or target is None or source == target:
             continue
-        if ":role/aws-service-role/" in edge.target or ":role/aws-reserved/sso." in edge.target:
+        if aws_managed_role(edge.target):
             continue  # AWS's own: not judged, not drafted
         if not _outside_design(source) and source != _ANYWHERE:
             pairs.add((source, target))

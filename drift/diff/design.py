@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from drift.aws.arns import account_of
+from drift.aws.kinds import AWS_PRINCIPAL_KINDS
 from drift.aws.patterns import arn_matches
 from drift.baseline.model import AddressEndpoint, Baseline, Endpoint, Zone, ZoneEndpoint
 from drift.model import (
@@ -20,9 +21,6 @@ from drift.model import (
     WorkloadNode,
     ZoneNode,
 )
-
-# AWS principals as drift.aws.graph puts them in the graph.
-AWS_PRINCIPAL_KINDS = frozenset({"IAMUser", "IAMRole", "AWSAccount", "AWSPrincipal"})
 
 
 def service_subject(name: str) -> str:

@@ -13,15 +13,26 @@ import re
 from collections.abc import Iterable
 
 from drift.aws.arns import account_of, root_account
+from drift.aws.kinds import (
+    ANYONE,
+    ANYONE_ID,
+    AWS_ACCOUNT,
+    AWS_ADMINISTRATOR,
+    AWS_PRINCIPAL,
+    AWS_SERVICE,
+    FEDERATED_PROVIDER,
+    IAM_PRINCIPAL_KINDS,
+    IAM_ROLE,
+    IAM_USER,
+)
 from drift.aws.patterns import arn_matches
-from drift.diff.design import AWS_PRINCIPAL_KINDS, DesignMap, service_namespace
+from drift.diff.design import DesignMap, service_namespace
 from drift.ids import k8s_object_id
 from drift.model import EdgeType, IdentityNode, WorkloadNode
 
 _NAMED_KINDS = {"user": "User", "group": "Group", "node": "Node"}
-_AWS_PREFIXED_KINDS = {"service": "AWSService", "federated": "FederatedProvider"}
-AWS_IDENTITY_KINDS = AWS_PRINCIPAL_KINDS | {"AWSService", "FederatedProvider", "Anyone"}
-ANYONE_REF = "aws:*"
+_AWS_PREFIXED_KINDS = {"service": AWS_SERVICE, "federated": FEDERATED_PROVIDER}
+ANYONE_REF = ANYONE_ID  # the design names the node by its id
 
 
 # What AWS leaves in a trust policy for a principal that was deleted: its unique id.
@@ -156,9 +167,9 @@ def display_identity(design: DesignMap, node_id: str) -> str:
     if isinstance(node, IdentityNode):
         where = f"{node.namespace}/" if node.namespace else ""
         text = _AWS_DISPLAY.get(node.kind, node.kind) + f" {where}{node.name}"
-        if node.kind == "AWSAdministrator":
+        if node.kind == AWS_ADMINISTRATOR:
             text = node.name  # every permission in account ...
-        if node.kind in ("IAMUser", "IAMRole"):
+        if node.kind in IAM_PRINCIPAL_KINDS:
             text += f" ({node.id})"
         services = services_of_identity(design, node_id)
         return f"{text} (service {', '.join(services)})" if services else text
@@ -166,11 +177,11 @@ def display_identity(design: DesignMap, node_id: str) -> str:
 
 
 _AWS_DISPLAY = {
-    "IAMUser": "IAM user",
-    "IAMRole": "IAM role",
-    "AWSAccount": "AWS account",
-    "AWSPrincipal": "AWS principal",
-    "AWSService": "AWS service",
-    "FederatedProvider": "federated provider",
-    "Anyone": "anyone, Principal",
+    IAM_USER: "IAM user",
+    IAM_ROLE: "IAM role",
+    AWS_ACCOUNT: "AWS account",
+    AWS_PRINCIPAL: "AWS principal",
+    AWS_SERVICE: "AWS service",
+    FEDERATED_PROVIDER: "federated provider",
+    ANYONE: "anyone, Principal",
 }

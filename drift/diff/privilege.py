@@ -27,12 +27,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from drift.aws.kinds import IAM_PRINCIPAL_KINDS, aws_managed_role
 from drift.aws.patterns import action_matches, arn_matches
 from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import AwsPermissionRule, PermissionRule
 from drift.diff.design import DesignMap
 from drift.diff.identities import display_identity, identity_ids, ref_namespace, runs_as
-from drift.diff.trust import SERVICE_LINKED
 from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, listed
 from drift.findings import Finding, FindingKind, Severity
 from drift.model import CanEdge, EdgeType, IdentityNode, NodeType, ResourceNode
@@ -90,8 +90,8 @@ def _aws_principals(design: DesignMap) -> list[str]:
         node.id
         for node in design.graph.nodes(NodeType.IDENTITY)
         if isinstance(node, IdentityNode)
-        and node.kind in ("IAMUser", "IAMRole")
-        and SERVICE_LINKED not in node.id
+        and node.kind in IAM_PRINCIPAL_KINDS
+        and not aws_managed_role(node.id)
     ]
 
 

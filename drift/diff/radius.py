@@ -20,7 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from drift.aws.arns import account_of
-from drift.aws.patterns import arn_matches
+from drift.aws.kinds import (
+    ANYONE,
+    AWS_ACCOUNT,
+    AWS_ADMINISTRATOR,
+    AWS_PRINCIPAL,
+    IAM_ROLE,
+    IAM_USER,
+)
+from drift.aws.patterns import arn_matches, has_wildcard
 from drift.baseline.load import LoadedBaseline
 from drift.baseline.model import AwsPermissionRule
 from drift.blast import BlastRadius, PathKind, Step, blast_radius, shortest_path
@@ -61,14 +69,15 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
         return []
     radius = blast_radius(graph, is_certain=is_certain)
     flows = FlowIndex(design)
-    jewels = _crown_jewel_nodes(design)
+    behind = jewels_behind_wildcards(design)
+    jewels = _crown_jewel_nodes(design, behind)
     jewel_workloads = [j for j in jewels if isinstance(graph.node(j), WorkloadNode)]
     jewel_buckets = [j for j in jewels if isinstance(graph.node(j), ResourceNode)]
     findings = []
     for service, members in sorted(design.members.items()):
         trusted = _designed_control(design, service)
         designed = _designed_reach(design, flows, trusted, jewel_workloads)
-        designed |= _designed_access(design, trusted, jewel_buckets)
+        designed |= _designed_access(design, trusted, jewel_buckets, behind)
         widened = [
             _Widened.of(design, radius, workload, trusted, designed, jewels) for workload in members
         ]
@@ -77,7 +86,7 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
             findings.append(finding)
     for entry in _aws_entry_points(design):
         trusted = _designed_control(design, entry)
-        designed = _designed_access(design, trusted, jewel_buckets)
+        designed = _designed_access(design, trusted, jewel_buckets, behind)
         finding = _entry_finding(design, loaded, radius, entry, trusted, designed, jewels)
         if finding is not None:
             findings.append(finding)
@@ -89,8 +98,7 @@ def radius_findings(design: DesignMap, loaded: LoadedBaseline) -> list[Finding]:
 # Where an attacker enters an account: a user's leaked keys, or a principal a trust policy
 # lets in from outside (another account, anyone, a federated identity). Roles are entered
 # from these, or from compute that runs as them (a designed service's own finding).
-AWS_ENTRY_KINDS = frozenset({"IAMUser", "AWSAccount", "AWSPrincipal", "Anyone"})
-_EVERY_PERMISSION = "AWSAdministrator"
+AWS_ENTRY_KINDS = frozenset({IAM_USER, AWS_ACCOUNT, AWS_PRINCIPAL, ANYONE})
 
 
 def _aws_entry_points(design: DesignMap) -> list[str]:
@@ -205,10 +213,12 @@ def _widened_detail(
 
 def _is_admin(graph: SystemGraph, node_id: str) -> bool:
     node = graph.node(node_id)
-    return isinstance(node, IdentityNode) and node.kind == _EVERY_PERMISSION
+    return isinstance(node, IdentityNode) and node.kind == AWS_ADMINISTRATOR
 
 
-def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
+def _crown_jewel_nodes(
+    design: DesignMap, behind: dict[str, tuple[str, list[str]]]
+) -> dict[str, str]:
     """Crown jewels' workloads, identities and AWS buckets -> the service."""
     found: dict[str, str] = {}
     for name, service in design.baseline.services.items():
@@ -221,7 +231,7 @@ def _crown_jewel_nodes(design: DesignMap) -> dict[str, str]:
         node = design.graph.node(node_id)
         if isinstance(node, ResourceNode) and design.baseline.services[name].crown_jewel:
             found.setdefault(node_id, name)
-    for node_id, (name, _) in jewels_behind_wildcards(design).items():
+    for node_id, (name, _) in behind.items():
         found.setdefault(node_id, name)
     return found
 
@@ -257,7 +267,7 @@ def jewels_behind_wildcards(design: DesignMap) -> dict[str, tuple[str, list[str]
 
 
 def _wild(bucket: str) -> bool:
-    return any(c in bucket.removeprefix("arn:aws:s3:::") for c in "*?")
+    return has_wildcard(bucket.removeprefix("arn:aws:s3:::"))
 
 
 def _designed_control(design: DesignMap, service: str) -> set[str]:
@@ -411,10 +421,16 @@ def _designed_reach(
     }
 
 
-def _designed_access(design: DesignMap, trusted: set[str], buckets: Iterable[str]) -> set[str]:
-    """Those of `buckets` (crown jewels in S3) whose objects an identity the service may
-    become is designed to act on: one of its AWS permission rules names the bucket."""
-    if "*" in trusted:
+def _designed_access(
+    design: DesignMap,
+    trusted: set[str],
+    buckets: list[str],
+    behind: dict[str, tuple[str, list[str]]],
+) -> set[str]:
+    """Those of `buckets` (crown jewels in S3, or patterns `behind` them) whose objects an
+    identity the service may become is designed to act on: one of its AWS permission rules
+    names the bucket."""
+    if not buckets or "*" in trusted:
         return set(buckets)
     rules = [
         rule
@@ -424,7 +440,6 @@ def _designed_access(design: DesignMap, trusted: set[str], buckets: Iterable[str
         if isinstance(rule, AwsPermissionRule)
     ]
     resources = [r for rule in rules for r in rule.resources]
-    behind = jewels_behind_wildcards(design)
     found = set()
     for bucket in buckets:
         # A bucket pattern standing for crown jewels: designed when the rules cover the
@@ -455,7 +470,7 @@ def _step_evidence(design: DesignMap, step: Step) -> tuple[Evidence, ...]:
     node = design.graph.node(step.source)
     source = node.source if isinstance(node, WorkloadNode) else None
     account = design.graph.node(step.target)
-    if isinstance(account, IdentityNode) and account.kind == "IAMRole":
+    if isinstance(account, IdentityNode) and account.kind == IAM_ROLE:
         how = "its instance profile" if "EC2" in getattr(node, "kind", "") else "its role"
         return (Evidence(text=f"runs as IAM role {account.name} ({how})", source=source),)
     where = (

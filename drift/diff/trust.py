@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from drift.aws.kinds import AWS_IDENTITY_KINDS, aws_managed_role
 from drift.baseline.load import LoadedBaseline
 from drift.diff.design import DesignMap
 from drift.diff.identities import (
-    AWS_IDENTITY_KINDS,
     covers,
     display_identity,
     runs_as,
@@ -29,9 +29,6 @@ from drift.diff.identities import (
 from drift.diff.wording import MAX_LISTED, distinct_evidence, first_source, listed
 from drift.findings import Finding, FindingKind, Severity, Unknown
 from drift.model import AssumesEdge, EdgeType, IdentityNode, WorkloadNode
-
-SERVICE_LINKED = ":role/aws-service-role/"
-IDENTITY_CENTER = ":role/aws-reserved/sso.amazonaws.com/"  # its permission sets' roles
 
 
 def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
@@ -42,7 +39,7 @@ def untrusted_steps(design: DesignMap) -> list[AssumesEdge]:
         assert isinstance(edge, AssumesEdge)
         if edge.source == edge.target or not _judged_source(design, edge.source):
             continue
-        if SERVICE_LINKED in edge.target or IDENTITY_CENTER in edge.target:
+        if aws_managed_role(edge.target):
             continue  # AWS defines who assumes these roles, not the design
         allowed = any(
             covers(design, [r.from_], edge.source) and covers(design, [r.to], edge.target)
