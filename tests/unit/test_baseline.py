@@ -101,3 +101,12 @@ def test_the_bundled_example_baseline_is_valid() -> None:
     path = ROOT / "examples" / "online-shop" / "baseline.yaml"
     loaded = parse_baseline(path.read_bytes(), str(path))
     assert loaded.baseline.metadata.approval is not None
+
+
+def test_pattern_mismatches_say_what_is_expected_in_one_line() -> None:
+    text = VALID.replace("zones:\n", 'zones:\n  cloud: {accounts: ["12"]}\n', 1)
+    (problem,) = problems(text)
+    assert problem.endswith(
+        "zones.cloud.accounts[0]: '12' is not an AWS account id (12 digits) or * (any)"
+    )
+    assert "\n" not in problem
